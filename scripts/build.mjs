@@ -1,0 +1,38 @@
+// One build script, entries split by where they run: Node for the CLI, the
+// extension host and the worker; the browser for the webview. Types are checked
+// separately by `npm run typecheck` (tsc --noEmit).
+import * as esbuild from "esbuild";
+import { existsSync, mkdirSync, copyFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const production = process.argv.includes("--production");
+const at = (p) => join(root, p);
+
+const node = {
+  bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: true,
+  minify: production, logLevel: "warning",
+  // esbuild-wasm loads its .wasm file at run time; vscode is provided by the editor.
+  external: ["vscode", "esbuild", "esbuild-wasm"],
+};
+const browser = { bundle: true, platform: "browser", target: "es2022", format: "iife", sourcemap: true, minify: production, logLevel: "warning" };
+
+const entries = [
+  { in: "src/cli/main.ts", out: "dist/cli.js", opts: node },
+  { in: "src/engine/public.ts", out: "dist/gradlens.js", opts: node },
+  { in: "src/engine/worker.ts", out: "dist/worker.js", opts: node },
+  { in: "src/extension/extension.ts", out: "dist/extension.js", opts: node },
+  { in: "webview/main.ts", out: "media/webview.js", opts: browser },
+];
+
+const builds = entries.filter((e) => existsSync(at(e.in)))
+  .map((e) => esbuild.build({ ...e.opts, entryPoints: [at(e.in)], outfile: at(e.out) }));
+await Promise.all(builds);
+
+// Mermaid is shipped as its prebuilt browser bundle beside the webview bundle.
+const mermaid = at("node_modules/mermaid/dist/mermaid.min.js");
+if (existsSync(mermaid)) {
+  mkdirSync(at("media"), { recursive: true });
+  copyFileSync(mermaid, at("media/mermaid.min.js"));
+}

@@ -1,0 +1,96 @@
+/**
+ * The op contract shared by built-in ops and `defineOp` custom ops.
+ *
+ * An op is a forward and, right beside it, the hand-written backward: the
+ * vector–Jacobian product gradOutput · ∂output/∂input (the lecture's
+ * "upstream gradient × local gradient"). Jacobians have rows = outputs and
+ * columns = inputs, as in the lecture.
+ */
+import type { Tensor } from "./tensor.js";
+import type { Rng } from "./random.js";
+
+export type Attrs = Record<string, unknown>;
+
+export interface AttrSpec {
+  type: "int" | "number" | "bool" | "int[]" | "int|int[]";
+  required?: boolean;
+  default?: unknown;
+  /** Smallest allowed value (for numbers / each int of an array). */
+  min?: number;
+  doc: string;
+}
+
+export interface ForwardContext {
+  inputs: Tensor[];
+  params: Record<string, Tensor>;
+  attrs: Attrs;
+}
+
+export interface BackwardContext extends ForwardContext {
+  output: Tensor;
+  /** ∂L/∂output, same shape as output. */
+  gradOutput: Tensor;
+}
+
+export interface BackwardResult {
+  /** ∂L/∂input per input, same shape as that input; null for an input with no gradient (labels). */
+  inputs?: (Tensor | null)[];
+  params?: Record<string, Tensor>;
+}
+
+export interface JacobianResult {
+  /** Per input: [output size, input size]. */
+  inputs?: (Tensor | null)[];
+  /** Per param: [output size, param size]. */
+  params?: Record<string, Tensor>;
+}
+
+export interface ShapeContext {
+  inputShapes: number[][];
+  attrs: Attrs;
+}
+
+export type InitKind = "zeros" | "ones" | "normal" | "uniform-fan-in";
+
+export interface ParamSpec {
+  shape: (ctx: ShapeContext) => number[];
+  /** How to draw the initial value; a function gets the seeded stream. Default "uniform-fan-in". */
+  init?: InitKind | ((shape: number[], rng: Rng, ctx: ShapeContext) => Tensor);
+}
+
+export interface OpDef {
+  name: string;
+  /** Built-in ops carry these; custom ops may leave them out. */
+  builtin?: boolean;
+  /** One line for hovers and the README. */
+  summary?: string;
+  /** The derivative formula in the lecture's notation (shown on hover). */
+  formula?: string;
+  /** Number of inputs: exact, or [min, max] (max may be Infinity). Default: any. */
+  arity?: number | [number, number];
+  /** Input positions that carry integer class labels: never differentiated. */
+  labelInputs?: number[];
+  /** Attribute schema (JSON networks are validated against it). */
+  attrs?: Record<string, AttrSpec>;
+  params?: Record<string, ParamSpec>;
+  /** Output shape from input shapes; throws ShapeError naming both shapes on a mismatch. */
+  outputShape?: (ctx: ShapeContext) => number[];
+  forward: (ctx: ForwardContext) => Tensor;
+  backward?: (ctx: BackwardContext) => BackwardResult;
+  jacobian?: (ctx: ForwardContext & { output: Tensor }) => JacobianResult;
+  /** Where a custom op was defined (file:line:col), for messages. */
+  definedAt?: string;
+}
+
+/** A shape problem, with a message that names both shapes. The loader adds the location. */
+export class ShapeError extends Error {
+  constructor(message: string, readonly inputIndex?: number) {
+    super(message);
+    this.name = "ShapeError";
+  }
+}
+
+/** Identity helper with types: how built-ins (and users, via `defineOp`) declare an op. */
+export function defineOp(op: OpDef): OpDef {
+  return op;
+}
