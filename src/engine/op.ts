@@ -56,6 +56,8 @@ export interface ParamSpec {
   shape: (ctx: ShapeContext) => number[];
   /** How to draw the initial value; a function gets the seeded stream. Default "uniform-fan-in". */
   init?: InitKind | ((shape: number[], rng: Rng, ctx: ShapeContext) => Tensor);
+  /** Whether the op has this param for these attrs (e.g. linear's `b` only when `bias` is true). Default: always. */
+  enabled?: (attrs: Attrs) => boolean;
 }
 
 export interface OpDef {
