@@ -123,7 +123,7 @@ export interface Report {
 export interface GraphView {
   name: string;
   inputs: InputReport[];
-  nodes: Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "params" | "location">[] &
-    Partial<Pick<NodeReport, "status">>[];
+  nodes: (Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "params" | "location"> &
+    Partial<Pick<NodeReport, "status">>)[];
   output: string;
 }
