@@ -1,0 +1,39 @@
+/**
+ * The registry of built-in ops: ONE list, turned into a name → OpDef map.
+ * Registering a name twice throws (tfjs' hand-kept list once registered two
+ * gradients twice; here that cannot happen silently).
+ */
+import type { OpDef } from "../op.js";
+import { binaryOps } from "./binary.js";
+import { elementwiseOps } from "./elementwise.js";
+import { linear } from "./linear.js";
+import { lossOps } from "./losses.js";
+import { matmul } from "./matmul.js";
+import { reduceOps } from "./reduce.js";
+import { shapeOps } from "./shape.js";
+import { softmaxOps } from "./softmax.js";
+
+/** Every built-in op, once. */
+export const builtinOpList: readonly OpDef[] = [
+  linear,
+  matmul,
+  ...binaryOps,
+  ...elementwiseOps,
+  ...softmaxOps,
+  ...lossOps,
+  ...reduceOps,
+  ...shapeOps,
+];
+
+/** name → op; throws if two ops share a name. */
+export function registerOps(ops: readonly OpDef[]): ReadonlyMap<string, OpDef> {
+  const map = new Map<string, OpDef>();
+  for (const op of ops) {
+    if (map.has(op.name)) throw new Error(`op '${op.name}' is registered twice`);
+    map.set(op.name, op);
+  }
+  return map;
+}
+
+export const builtinOps: ReadonlyMap<string, OpDef> = registerOps(builtinOpList);
+export const builtinOpNames: readonly string[] = [...builtinOps.keys()];
