@@ -5,10 +5,13 @@
  */
 import type { OpDef } from "../op.js";
 import { binaryOps } from "./binary.js";
+import { conv2d } from "./conv2d.js";
 import { elementwiseOps } from "./elementwise.js";
 import { linear } from "./linear.js";
 import { lossOps } from "./losses.js";
 import { matmul } from "./matmul.js";
+import { max_pool2d } from "./max_pool2d.js";
+import { normOps } from "./norm.js";
 import { reduceOps } from "./reduce.js";
 import { shapeOps } from "./shape.js";
 import { softmaxOps } from "./softmax.js";
@@ -23,6 +26,9 @@ export const builtinOpList: readonly OpDef[] = [
   ...lossOps,
   ...reduceOps,
   ...shapeOps,
+  ...normOps,
+  conv2d,
+  max_pool2d,
 ];
 
 /** name → op; throws if two ops share a name. */
