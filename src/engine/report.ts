@@ -6,7 +6,7 @@
  */
 export type Status = "pass" | "fail" | "kink" | "skipped";
 export type CheckMode = "exhaustive" | "sampled" | "fast";
-export type DiagnosisKind = "sign" | "scale" | "transpose" | "missing-off-diagonal" | "zero" | "non-finite" | "mismatch";
+export type DiagnosisKind = "sign" | "scale" | "transpose" | "missing-off-diagonal" | "zero" | "non-finite" | "mismatch" | "non-deterministic";
 
 export interface Diagnosis {
   kind: DiagnosisKind;
