@@ -1,0 +1,139 @@
+/**
+ * Loading a network file: text → NetworkSpec → Graph, every problem reported
+ * as FILE:LINE:COL at the offending value.
+ *
+ * Order of checks for `.gradnet.json`: syntax (jsonc-parser), then the JSON
+ * Schema (the same file VS Code validates with), then buildGraph's semantic
+ * checks (ids, cycles, shapes, labels). Each stage's NetworkError path is
+ * turned into a location by `locate`.
+ */
+import { readFile } from "node:fs/promises";
+import { buildGraph, type Graph } from "../engine/graph.js";
+import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network.js";
+import type { OpDef } from "../engine/op.js";
+import { ConfigError, throwAll, type SourceLocation } from "./errors.js";
+import { parseJsonText, type Target } from "./json.js";
+import { schemaProblems } from "./validate.js";
+
+export { ConfigError, ConfigErrors, allErrors, type SourceLocation } from "./errors.js";
+
+export type Locate = (path: SpecPath, target?: Target) => SourceLocation;
+
+export interface LoadedNetwork {
+  file: string;
+  spec: NetworkSpec;
+  graph: Graph;
+  /** Where a path into the spec is in the file (nearest existing ancestor if it is not there). */
+  locate: Locate;
+}
+
+/**
+ * Resolves a JSON network's `"ops": { "name": "./file.ts#export" }` to op
+ * definitions. Supplied by the TypeScript loader (src/config/typescript.ts);
+ * should throw ConfigError located with `locate(["ops", name])` for a bad entry.
+ */
+export type ResolveCustomOps = (
+  ops: Record<string, string>,
+  context: { file: string; locate: Locate },
+) => Promise<Record<string, OpDef>>;
+
+/** Loads a `.gradnet.ts` file. Supplied by src/config/typescript.ts. */
+export type LoadTypeScript = (file: string, options: LoadOptions) => Promise<LoadedNetwork>;
+
+export interface LoadOptions {
+  /** Extra ops by name (a JSON node's "op" may name them). */
+  customOps?: Record<string, OpDef>;
+  /** How to load the JSON "ops" map; without it such a file is refused with a clear message. */
+  resolveCustomOps?: ResolveCustomOps;
+  /** How to load `.gradnet.ts`; without it such a file is refused with a clear message. */
+  loadTypeScript?: LoadTypeScript;
+  /** Refuse tensors above this many values (buildGraph's default otherwise). */
+  maxTensorSize?: number;
+}
+
+/**
+ * The TypeScript loader registers itself here (`setTypeScriptSupport` from
+ * src/config/typescript.ts), so this file does not depend on esbuild.
+ */
+let typescriptSupport: { loadTypeScript: LoadTypeScript; resolveCustomOps: ResolveCustomOps } | undefined;
+
+export function setTypeScriptSupport(support: { loadTypeScript: LoadTypeScript; resolveCustomOps: ResolveCustomOps }): void {
+  typescriptSupport = support;
+}
+
+export const isTypeScriptNetwork = (file: string): boolean => /\.m?ts$/i.test(file);
+
+export async function loadNetworkFile(file: string, options: LoadOptions = {}): Promise<LoadedNetwork> {
+  if (isTypeScriptNetwork(file)) {
+    const load = options.loadTypeScript ?? typescriptSupport?.loadTypeScript;
+    if (!load) throw new ConfigError("TypeScript networks (.gradnet.ts) are not supported yet by this build", file, { line: 1, column: 1 });
+    return load(file, options);
+  }
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a network file" : (e as Error).message;
+    throw new ConfigError(`cannot read the network file: ${why}`, file, { line: 1, column: 1 });
+  }
+  const parsed = parseAndValidate(text, file);
+  let customOps = options.customOps;
+  if (parsed.spec.ops && Object.keys(parsed.spec.ops).length > 0) {
+    const resolve = options.resolveCustomOps ?? typescriptSupport?.resolveCustomOps;
+    if (!resolve) throw customOpsUnsupported(file, parsed.locate);
+    customOps = { ...(await resolve(parsed.spec.ops, { file, locate: parsed.locate })), ...customOps };
+  }
+  return build(parsed, file, { ...options, customOps });
+}
+
+/**
+ * Synchronous, for the editor (validates as the user types). A JSON network
+ * with an "ops" map needs its ops passed in `customOps` (resolved beforehand).
+ */
+export function loadNetworkText(text: string, file: string, options: LoadOptions = {}): LoadedNetwork {
+  if (isTypeScriptNetwork(file)) {
+    throw new ConfigError("loadNetworkText reads JSON networks only; load a .gradnet.ts with loadNetworkFile", file, { line: 1, column: 1 });
+  }
+  const parsed = parseAndValidate(text, file);
+  const declared = Object.keys(parsed.spec.ops ?? {});
+  const missing = declared.filter((name) => !options.customOps?.[name]);
+  if (missing.length > 0) throw customOpsUnsupported(file, parsed.locate, missing[0]);
+  return build(parsed, file, options);
+}
+
+/** Syntax and schema only: the spec and its locations, no graph. */
+export function parseNetworkText(text: string, file: string): { spec: NetworkSpec; locate: Locate } {
+  return parseAndValidate(text, file);
+}
+
+function parseAndValidate(text: string, file: string): { spec: NetworkSpec; locate: Locate } {
+  const parsed = parseJsonText(text, file);
+  const problems = schemaProblems(parsed.value);
+  if (problems.length > 0) {
+    throwAll(problems.map((p) => new ConfigError(p.message, file, parsed.locate(p.path, p.target))));
+  }
+  return { spec: parsed.value as NetworkSpec, locate: parsed.locate };
+}
+
+function build(parsed: { spec: NetworkSpec; locate: Locate }, file: string, options: LoadOptions): LoadedNetwork {
+  try {
+    const graph = buildGraph(parsed.spec, { customOps: options.customOps, file, maxTensorSize: options.maxTensorSize });
+    return { file, spec: parsed.spec, graph, locate: parsed.locate };
+  } catch (e) {
+    if (e instanceof NetworkError) throw locatedError(e, file, parsed.locate);
+    throw e;
+  }
+}
+
+/** A NetworkError (from buildGraph, or a TS loader) at its place in the file. */
+export function locatedError(e: NetworkError, file: string, locate: Locate): ConfigError {
+  return new ConfigError(e.message, file, locate(e.path, e.target));
+}
+
+function customOpsUnsupported(file: string, locate: Locate, name?: string): ConfigError {
+  const message = name
+    ? `custom op '${name}' from "ops" is not loaded: use loadNetworkFile, which loads its TypeScript module`
+    : "custom ops from TypeScript modules (\"ops\") are not supported yet by this build";
+  return new ConfigError(message, file, locate(name ? ["ops", name] : ["ops"], "key"));
+}
