@@ -1,0 +1,81 @@
+/**
+ * The panel's HTML shell, one function for both places it runs: the VS Code webview
+ * (resources as `asWebviewUri` URLs, `cspSource` from the webview) and the standalone
+ * `--html` page (resources inlined, the report embedded as JSON). Scripts run only
+ * with the nonce; nothing remote is allowed. Styles need 'unsafe-inline' because
+ * Mermaid writes a <style> element and style attributes into its SVG.
+ */
+import type { Report } from "../engine/report.js";
+
+export interface PanelHtmlOptions {
+  /** `webview.cspSource` in VS Code; empty for a self-contained page. */
+  cspSource: string;
+  /** Fresh random value per page (base64 or hex). */
+  nonce: string;
+  title?: string;
+  /** URLs of the three resources (VS Code)… */
+  scriptUri?: string;
+  mermaidUri?: string;
+  styleUri?: string;
+  /** …or their contents, inlined (standalone page). Inline wins over a URL. */
+  inline?: { script?: string; mermaid?: string; style?: string };
+  /** Embedded as <script type="application/json" id="gradlens-report">. */
+  report?: Report;
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+/**
+ * Text safe inside a <script> element: `</script`, `<script` and `<!--` could end or
+ * confuse the element, so their `<` becomes `\x3C`, which reads the same inside JS
+ * strings, template literals and regular expressions (the only places they occur).
+ */
+export const escapeInlineScript = (js: string): string => js.replace(/<(?=\/script|script|!--)/gi, "\\x3C");
+
+/** JSON inside a <script type="application/json">: every `<` as \u003c, so no tag can close it. */
+export const embedJson = (value: unknown): string =>
+  JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  const src = cspSource.trim();
+  const with_ = (...extra: string[]) => [src, ...extra].filter(Boolean).join(" ") || "'none'";
+  return [
+    "default-src 'none'",
+    `img-src ${with_("data:")}`,
+    `style-src ${with_("'unsafe-inline'")}`,
+    `font-src ${with_()}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join("; ");
+}
+
+export function panelHtml(o: PanelHtmlOptions): string {
+  const nonce = escapeHtml(o.nonce);
+  const script = (inline: string | undefined, uri: string | undefined): string =>
+    inline !== undefined
+      ? `<script nonce="${nonce}">${escapeInlineScript(inline)}</script>`
+      : uri ? `<script nonce="${nonce}" src="${escapeHtml(uri)}"></script>` : "";
+  const style = o.inline?.style !== undefined
+    ? `<style>${o.inline.style.replace(/<\/style/gi, "<\\/style")}</style>`
+    : o.styleUri ? `<link rel="stylesheet" href="${escapeHtml(o.styleUri)}">` : "";
+  const report = o.report !== undefined
+    ? `<script type="application/json" id="gradlens-report">${embedJson(o.report)}</script>`
+    : "";
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(o.cspSource, o.nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeHtml(o.title ?? "GradLens")}</title>
+${style}
+</head>
+<body>
+<div id="app"></div>
+${report}
+${script(o.inline?.mermaid, o.mermaidUri)}
+${script(o.inline?.script, o.scriptUri)}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,32 @@
+/** Numbers and indices as the panel shows them. */
+
+/** JSON turns NaN into null: read both as "not computed". */
+export const num = (v: number | null | undefined): number => (typeof v === "number" ? v : NaN);
+
+export function fmt(v: number | null | undefined, digits = 4): string {
+  const x = num(v);
+  if (Number.isNaN(x)) return "—";
+  if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
+  if (x === 0) return "0";
+  const a = Math.abs(x);
+  return a >= 1e4 || a < 1e-3 ? x.toExponential(digits - 1) : String(Number(x.toPrecision(digits)));
+}
+
+export const fmtRel = (v: number | null | undefined): string => {
+  const x = num(v);
+  return Number.isFinite(x) ? x.toExponential(1) : fmt(x);
+};
+
+export const shapeText = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
+
+/** Flat index → multi-index (row-major). */
+export function unravel(flat: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx[i] = flat % shape[i];
+    flat = Math.floor(flat / shape[i]);
+  }
+  return idx;
+}
+
+export const indexText = (flat: number, shape: readonly number[]): string => shapeText(unravel(flat, shape));

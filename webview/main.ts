@@ -1,0 +1,187 @@
+/**
+ * The GradLens panel. Inside VS Code it talks to the extension host through
+ * `acquireVsCodeApi()` (messages in src/protocol.ts) and keeps its state with
+ * getState/setState; in the standalone `--html` page it reads the report from the
+ * embedded <script type="application/json" id="gradlens-report">.
+ */
+import type { GraphView, Report, Status } from "../src/engine/report.js";
+import { statusStyles } from "../src/engine/mermaid.js";
+import { isHostMessage, type HostMessage, type WebviewMessage, type WebviewState } from "../src/protocol.js";
+import { h, replace } from "./dom.js";
+import { fmt } from "./format.js";
+import { GraphView2D, type Zoom } from "./graph.js";
+import { renderDetail } from "./detail.js";
+import { renderMismatchTable } from "./table.js";
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): WebviewState | undefined;
+  setState(state: WebviewState): void;
+}
+declare const acquireVsCodeApi: (() => VsCodeApi) | undefined;
+
+/** Where messages go: the extension host, or (standalone) a DOM event tests can listen to. */
+interface Host extends VsCodeApi {
+  readonly inEditor: boolean;
+}
+
+function connect(): Host {
+  if (typeof acquireVsCodeApi === "function") {
+    const api = acquireVsCodeApi();
+    return { inEditor: true, postMessage: (m) => api.postMessage(m), getState: () => api.getState(), setState: (s) => api.setState(s) };
+  }
+  let state: WebviewState | undefined;
+  return {
+    inEditor: false,
+    postMessage: (m) => {
+      if (m.type === "rendered") document.documentElement.dataset.rendered = JSON.stringify({ nodes: m.nodes, ms: m.ms });
+      window.dispatchEvent(new CustomEvent("gradlens-message", { detail: m }));
+    },
+    getState: () => state,
+    setState: (s) => (state = s),
+  };
+}
+
+const host = connect();
+let state: WebviewState = host.getState() ?? {};
+const save = (patch: Partial<WebviewState>): void => {
+  state = { ...state, ...patch };
+  host.setState(state);
+};
+
+// --- layout ----------------------------------------------------------------
+
+const summary = h("div", { class: "summary", role: "status" }, "Waiting for a report…");
+const recheck = h("button", { type: "button", class: "primary", hidden: !host.inEditor }, "Re-check");
+recheck.addEventListener("click", () => host.postMessage({ type: "recheck" }));
+const banner = h("div", { class: "banner", role: "alert", hidden: true });
+const legend = h("div", { class: "legend", "aria-label": "Node colours" },
+  ...(["pass", "fail", "kink", "skipped", "input", "unchecked"] as const).map((k) => {
+    const swatch = h("span", { class: "swatch" });
+    for (const part of statusStyles[k].split(",")) {
+      const [prop, value] = part.split(":");
+      if (prop === "fill") swatch.style.background = value;
+      if (prop === "stroke") swatch.style.borderColor = value;
+    }
+    return h("span", { class: "legend-item" }, swatch, k);
+  }));
+const notes = h("ul", { class: "notes" });
+const graph = new GraphView2D({
+  onSelect: (id) => select(id, true),
+  onZoom: (zoom: Zoom) => save({ zoom }),
+  onRendered: (nodes, ms) => host.postMessage({ type: "rendered", nodes, ms }),
+  onError: (message) => showBanner(message, "error"),
+});
+const mismatchPane = h("section", { class: "mismatch-pane" }, h("h2", {}, "Mismatches"));
+const detailPane = h("section", { class: "detail-pane", "aria-live": "polite" });
+
+const app = document.getElementById("app") ?? document.body.appendChild(h("div", { id: "app" }));
+replace(app,
+  h("header", { class: "toolbar" }, summary, recheck),
+  banner,
+  h("section", { class: "graph-pane" }, h("div", { class: "graph-head" }, h("h2", {}, "Computation graph"), legend), graph.element),
+  notes,
+  mismatchPane,
+  detailPane);
+
+// --- state → page ----------------------------------------------------------
+
+function viewOf(report: Report): GraphView {
+  return { name: report.network.name, inputs: report.inputs, nodes: report.nodes, output: report.output };
+}
+
+function showBanner(message: string, kind: "error" | "busy" | null): void {
+  banner.hidden = kind === null;
+  banner.className = `banner ${kind ?? ""}`;
+  banner.textContent = message;
+}
+
+function renderSummary(report: Report | undefined, view: GraphView): void {
+  if (!report) {
+    replace(summary, h("strong", {}, view.name), ` — ${view.nodes.length} nodes, not checked`);
+    return;
+  }
+  const counts = (["pass", "fail", "kink", "skipped"] as Status[]).map((s) =>
+    h("span", { class: `count status-${s}` }, `${report.counts[s] ?? 0} ${s}`));
+  replace(summary,
+    h("span", { class: `badge ${report.ok ? "status-pass" : "status-fail"}` }, report.ok ? "OK" : "MISMATCH"), " ",
+    h("strong", {}, report.network.name), ` · ${report.mode} · rtol ${fmt(report.rtol)} atol ${fmt(report.atol)} · `,
+    ...counts.flatMap((c) => [c, " "]),
+    `· loss ${fmt(report.loss)} · ${Math.round(report.timings.totalMs)} ms`);
+}
+
+function show(report: Report | undefined, view: GraphView, restoring = false): void {
+  save({ report, view, ...(restoring ? {} : { zoom: undefined }) });
+  showBanner("", null);
+  renderSummary(report, view);
+  replace(notes, ...[...(report?.reduction ? [report.reduction] : []), ...(report?.notes ?? [])].map((n) => h("li", {}, n)));
+  replace(mismatchPane, h("h2", {}, "Mismatches"),
+    report ? renderMismatchTable(report, (id) => select(id, true)) : h("p", { class: "muted" }, "Not checked yet."));
+  void graph.render(view, restoring ? state.zoom : undefined);
+  // Keep the selection if the node still exists, else pick the worst failing node.
+  const ids = new Set([...view.nodes.map((n) => n.id), ...view.inputs.map((i) => i.id)]);
+  const firstFail = report?.nodes.filter((n) => n.status === "fail").sort((a, b) => b.maxRelError - a.maxRelError)[0]?.id;
+  const keep = state.selected !== undefined && ids.has(state.selected) ? state.selected : firstFail;
+  select(keep, false);
+}
+
+function select(nodeId: string | undefined, fromUser: boolean): void {
+  save({ selected: nodeId });
+  graph.select(nodeId);
+  const view = state.view;
+  if (!nodeId || !view) {
+    replace(detailPane, h("p", { class: "muted" }, "Select a node in the graph or the mismatch table to see its Jacobians."));
+    return;
+  }
+  replace(detailPane, renderDetail(state.report, view, nodeId, {
+    canReveal: host.inEditor,
+    onReveal: (id) => host.postMessage({ type: "reveal", nodeId: id }),
+  }));
+  graph.reveal(nodeId);
+  if (fromUser) host.postMessage({ type: "selected", nodeId });
+}
+
+function receive(message: HostMessage): void {
+  switch (message.type) {
+    case "report":
+      return show(message.report, viewOf(message.report));
+    case "graph":
+      return show(undefined, message.view);
+    case "busy":
+      return showBanner(message.message, "busy");
+    case "error":
+      return showBanner(message.message, "error");
+    case "select":
+      return select(message.nodeId, false);
+  }
+}
+
+window.addEventListener("message", (e: MessageEvent<unknown>) => {
+  if (isHostMessage(e.data)) receive(e.data);
+});
+
+// Re-draw the graph in Mermaid's other theme when VS Code or the OS switches light/dark.
+let dark = document.body.className;
+new MutationObserver(() => {
+  if (document.body.className === dark) return;
+  dark = document.body.className;
+  if (state.view) void graph.render(state.view, graph.currentZoom);
+}).observe(document.body, { attributes: true, attributeFilter: ["class"] });
+window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener("change", () => {
+  if (state.view) void graph.render(state.view, graph.currentZoom);
+});
+
+// --- start -----------------------------------------------------------------
+
+const embedded = document.getElementById("gradlens-report");
+if (state.view) {
+  show(state.report, state.view, true);
+} else if (embedded?.textContent) {
+  try {
+    const report = JSON.parse(embedded.textContent) as Report;
+    show(report, viewOf(report));
+  } catch (err) {
+    showBanner(`The embedded report could not be read: ${err instanceof Error ? err.message : String(err)}`, "error");
+  }
+}
+host.postMessage({ type: "ready" });
