@@ -1,0 +1,157 @@
+/**
+ * Problems: config errors where they are (updated as the user types, for JSON
+ * networks, in-process and debounced) and check failures at the failing node's
+ * definition (errors), kinks there too (information).
+ */
+import * as vscode from "vscode";
+import { loadNetworkText } from "../config/load.js";
+import { ConfigError, allErrors } from "../config/errors.js";
+import { findDefinitions } from "./definitions.js";
+import { isJsonNetwork, isNetworkFile } from "./files.js";
+import { formatError, type CheckRecord, type ResultStore } from "./results.js";
+
+const SOURCE = "GradLens";
+const TYPING_DELAY_MS = 300;
+
+export class Diagnostics implements vscode.Disposable {
+  /** Config errors found while typing (JSON only). */
+  private readonly live = vscode.languages.createDiagnosticCollection("gradlens.config");
+  /** Results of the last check. */
+  private readonly checked = vscode.languages.createDiagnosticCollection("gradlens.check");
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly store: ResultStore) {
+    this.subscriptions.push(
+      vscode.workspace.onDidOpenTextDocument((d) => this.validateNow(d)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.validateSoon(e.document)),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        // A closed file keeps its check results, but typing errors go with the editor.
+        this.live.delete(d.uri);
+      }),
+      store.onDidChange((r) => this.showCheck(r)),
+    );
+    for (const d of vscode.workspace.textDocuments) this.validateNow(d);
+  }
+
+  private validateSoon(document: vscode.TextDocument): void {
+    if (!isNetworkFile(document.uri)) return;
+    const key = document.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      this.validateNow(document);
+    }, TYPING_DELAY_MS));
+    // Check results move with the text they point at.
+    const record = this.store.get(document.uri);
+    if (record) this.showCheck(record);
+  }
+
+  /** Parses and builds a JSON network in-process (no user code runs) and shows what is wrong. */
+  validateNow(document: vscode.TextDocument): void {
+    if (!isNetworkFile(document.uri) || !isJsonNetwork(document.uri) || document.isClosed) return;
+    try {
+      loadNetworkText(document.getText(), document.uri.fsPath);
+      this.live.set(document.uri, []);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        this.live.set(document.uri, allErrors(e).map((err) => {
+          const d = new vscode.Diagnostic(configRange(document, err), err.message, vscode.DiagnosticSeverity.Error);
+          d.source = SOURCE;
+          return d;
+        }));
+      } else {
+        // A bug of ours, not the user's: say so once, where they look.
+        const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1),
+          `GradLens could not read this network: ${e instanceof Error ? e.message : String(e)}`,
+          vscode.DiagnosticSeverity.Error);
+        d.source = SOURCE;
+        this.live.set(document.uri, [d]);
+      }
+    }
+  }
+
+  private showCheck(record: CheckRecord): void {
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === record.uri.toString());
+    const text = document?.getText();
+    const defs = text === undefined ? undefined
+      : findDefinitions(text, isJsonNetwork(record.uri) ? "json" : "ts");
+    const nodeRange = (id: string, location?: { line: number; column: number }): vscode.Range => {
+      const def = defs?.nodes.find((n) => n.id === id);
+      if (def && document) return new vscode.Range(document.positionAt(def.idSpan.start), document.positionAt(def.idSpan.end));
+      if (location) return pointRange(location.line, location.column);
+      return new vscode.Range(0, 0, 0, 0);
+    };
+    const out: vscode.Diagnostic[] = [];
+    const o = record.outcome;
+    if (o.kind === "report") {
+      const report = o.report;
+      for (const node of report.nodes) {
+        if (node.status !== "fail" && node.status !== "kink") continue;
+        const range = nodeRange(node.id, node.location);
+        const diag = node.status === "fail"
+          ? new vscode.Diagnostic(range, failureMessage(node), vscode.DiagnosticSeverity.Error)
+          : new vscode.Diagnostic(range,
+            `node "${node.id}" (${node.op}): finite differences straddle a kink (a non-differentiable point, e.g. ReLU at 0); these entries are not counted as failures`,
+            vscode.DiagnosticSeverity.Information);
+        diag.source = SOURCE;
+        diag.code = node.status === "fail" ? node.diagnosis?.kind ?? "mismatch" : "kink";
+        const customOp = defs?.ops.find((op) => op.name === node.op);
+        if (customOp && document) {
+          diag.relatedInformation = [new vscode.DiagnosticRelatedInformation(
+            new vscode.Location(document.uri, document.positionAt(customOp.call.start)),
+            `the backward of ${node.op} is defined here`)];
+        }
+        out.push(diag);
+      }
+      // End-to-end failures whose node passed its local check (rare: say where the gradient belongs).
+      const failedNodes = new Set(report.nodes.filter((n) => n.status === "fail").map((n) => n.id));
+      for (const g of report.gradients) {
+        if (g.status !== "fail" || (g.node && failedNodes.has(g.node))) continue;
+        const node = g.node ? report.nodes.find((n) => n.id === g.node) : undefined;
+        const input = !g.node ? defs?.inputs.find((i) => i.id === g.name) : undefined;
+        const range = node ? nodeRange(node.id, node.location)
+          : input && document ? new vscode.Range(document.positionAt(input.span.start), document.positionAt(input.span.end))
+            : new vscode.Range(0, 0, 0, 0);
+        const diag = new vscode.Diagnostic(range,
+          `end-to-end gradient ∂L/∂${g.name} does not match finite differences (max relative error ${formatError(g.maxRelError)})` +
+          (g.diagnosis ? `: ${g.diagnosis.detail}` : ""), vscode.DiagnosticSeverity.Error);
+        diag.source = SOURCE;
+        out.push(diag);
+      }
+    } else if (o.kind === "config-error" || (o.kind === "user-error" && o.line !== undefined)) {
+      const diag = new vscode.Diagnostic(pointRange(o.line!, o.column ?? 1, document), o.message, vscode.DiagnosticSeverity.Error);
+      diag.source = SOURCE;
+      out.push(diag);
+    }
+    this.checked.set(record.uri, out);
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const s of this.subscriptions) s.dispose();
+    this.live.dispose();
+    this.checked.dispose();
+  }
+}
+
+export function failureMessage(node: { id: string; op: string; maxRelError: number; diagnosis?: { kind: string; detail: string } }): string {
+  return `gradient check failed for node "${node.id}" (${node.op}): max relative error ${formatError(node.maxRelError)}` +
+    (node.diagnosis ? ` — ${node.diagnosis.kind}: ${node.diagnosis.detail}` : "");
+}
+
+/** A 1-based line:column → a range covering the word there (or one character). */
+function pointRange(line: number, column: number, document?: vscode.TextDocument): vscode.Range {
+  const pos = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
+  const word = document?.getWordRangeAtPosition(pos, /"[^"\n]*"|[\w$.-]+/);
+  return word ?? new vscode.Range(pos, pos.translate(0, 1));
+}
+
+function configRange(document: vscode.TextDocument, e: ConfigError): vscode.Range {
+  const start = new vscode.Position(Math.max(0, e.line - 1), Math.max(0, e.column - 1));
+  if (e.endLine !== undefined && e.endColumn !== undefined) {
+    const end = new vscode.Position(Math.max(0, e.endLine - 1), Math.max(0, e.endColumn - 1));
+    if (end.isAfter(start)) return new vscode.Range(start, end);
+  }
+  return pointRange(e.line, e.column, document);
+}

@@ -1,0 +1,122 @@
+/**
+ * GradLens in VS Code: commands, the panel, hovers, Problems and CodeLens over
+ * the engine, which runs in a worker thread. Everything here is registered at
+ * activation; nothing runs until a network file or a command needs it.
+ */
+import * as vscode from "vscode";
+import type { WebviewMessage, WebviewState } from "../protocol.js";
+import { NetworkCodeLensProvider } from "./codelens.js";
+import { Diagnostics } from "./diagnostics.js";
+import { isNetworkFile, resolveNetwork } from "./files.js";
+import { CHECK_COMMAND, NetworkHoverProvider, SHOW_NODE_COMMAND } from "./hover.js";
+import { graphWithoutCheck, NetworkPanel, PANEL_TYPE, restoredFile, type PanelHost } from "./panel.js";
+import { ResultStore, type CheckOutcome, type CheckRecord } from "./results.js";
+import { CheckRunner, type WorkerState } from "./runner.js";
+import { readSettings } from "./settings.js";
+
+/** What `activate()` returns: read-only views of real state, for integration tests and other extensions. */
+export interface GradLensApi {
+  lastCheck(uri: vscode.Uri): CheckRecord | undefined;
+  worker(): Readonly<WorkerState>;
+  /** Messages the panel of this network received from its page, oldest first. */
+  panelMessages(uri: vscode.Uri): readonly WebviewMessage[];
+  hasPanel(uri: vscode.Uri): boolean;
+  /** Resolves with the next message of this type from the network's panel page. */
+  nextPanelMessage(uri: vscode.Uri, type: WebviewMessage["type"]): Promise<WebviewMessage>;
+  /** Fires after every check, with its record. */
+  onDidCheck: vscode.Event<CheckRecord>;
+}
+
+const DOCUMENT_SELECTOR: vscode.DocumentSelector = [
+  { scheme: "file", pattern: "**/*.gradnet.json" },
+  { scheme: "file", pattern: "**/*.gradnet.ts" },
+];
+
+export function activate(context: vscode.ExtensionContext): GradLensApi {
+  const store = new ResultStore();
+  const runner = new CheckRunner(store);
+  const host: PanelHost = {
+    extensionUri: context.extensionUri, store, memento: context.workspaceState,
+    recheck: (uri) => void checkAndShow(uri),
+  };
+
+  async function checkAndShow(uri: vscode.Uri): Promise<CheckOutcome> {
+    const panel = NetworkPanel.show(host, uri, true);
+    panel.busy();
+    const outcome = await runner.check(uri);
+    if (outcome.kind === "untrusted") void vscode.window.showWarningMessage(outcome.message, "Manage Workspace Trust")
+      .then((pick) => pick && vscode.commands.executeCommand("workbench.trust.manage"));
+    else if (outcome.kind === "timeout") void vscode.window.showErrorMessage(
+      `GradLens stopped checking after ${outcome.seconds} s. Raise gradlens.userCodeTimeoutSeconds if the network is just slow.`);
+    else if (outcome.kind === "config-error" || outcome.kind === "user-error") void vscode.window.showErrorMessage(
+      `GradLens: ${outcome.message}` + (outcome.line !== undefined ? ` (line ${outcome.line})` : ""));
+    return outcome;
+  }
+
+  context.subscriptions.push(
+    store, runner,
+    new Diagnostics(store),
+    vscode.languages.registerHoverProvider(DOCUMENT_SELECTOR, new NetworkHoverProvider(store)),
+    vscode.languages.registerCodeLensProvider(DOCUMENT_SELECTOR,
+      new NetworkCodeLensProvider(store, (uri) => runner.isRunning(uri), runner.onDidStart)),
+
+    vscode.commands.registerCommand(CHECK_COMMAND, async (arg?: unknown) => {
+      const uri = await resolveNetwork(arg);
+      return uri ? checkAndShow(uri) : undefined;
+    }),
+    vscode.commands.registerCommand("gradlens.showGraph", async (arg?: unknown) => {
+      const uri = await resolveNetwork(arg);
+      if (!uri) return undefined;
+      const panel = NetworkPanel.show(host, uri);
+      if (!store.get(uri)) {
+        // No check yet: draw the unchecked graph (JSON in-process, TypeScript in the worker).
+        if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) {
+          await vscode.workspace.openTextDocument(uri);
+        }
+        const view = graphWithoutCheck(uri) ?? await runner.graph(uri);
+        if ("nodes" in view) panel.showGraph(view);
+        else panel.showOutcome(view);
+      }
+      return uri;
+    }),
+    vscode.commands.registerCommand(SHOW_NODE_COMMAND, async (arg?: unknown, nodeId?: unknown) => {
+      const uri = await resolveNetwork(arg);
+      if (!uri) return;
+      await vscode.commands.executeCommand("gradlens.showGraph", uri);
+      if (typeof nodeId === "string") NetworkPanel.get(uri)?.select(nodeId);
+    }),
+
+    vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: WebviewState | undefined) {
+        const uri = restoredFile(context.workspaceState, panel, state);
+        if (!uri) {
+          panel.dispose();   // nothing to show: better no panel than an empty one
+          return;
+        }
+        NetworkPanel.revive(host, panel, uri, state);
+      },
+    }),
+
+    vscode.workspace.onDidSaveTextDocument((document) => {
+      if (isNetworkFile(document.uri) && readSettings(document.uri).checkOnSave && !runner.isRunning(document.uri)) {
+        void checkAndShow(document.uri);
+      }
+    }),
+  );
+
+  return {
+    lastCheck: (uri) => store.get(uri),
+    worker: () => ({ ...runner.state }),
+    panelMessages: (uri) => [...(NetworkPanel.get(uri)?.received ?? [])],
+    hasPanel: (uri) => NetworkPanel.get(uri) !== undefined,
+    nextPanelMessage: (uri, type) => {
+      const panel = NetworkPanel.get(uri);
+      return panel ? panel.next(type) : Promise.reject(new Error(`no GradLens panel for ${uri.fsPath}`));
+    },
+    onDidCheck: store.onDidChange,
+  };
+}
+
+export function deactivate(): void {
+  for (const panel of NetworkPanel.all()) panel.dispose();
+}

@@ -1,0 +1,91 @@
+/**
+ * The last check of each network file: what hovers, CodeLens, diagnostics, the
+ * panel and the test API read. One place, one change event.
+ */
+import * as vscode from "vscode";
+import type { Report } from "../engine/report.js";
+
+export type CheckOutcome =
+  | { kind: "report"; report: Report }
+  | { kind: "config-error"; message: string; line: number; column: number; errors: ErrorAt[] }
+  | { kind: "user-error"; message: string; line?: number; column?: number }
+  | { kind: "internal-error"; message: string }
+  | { kind: "timeout"; seconds: number }
+  | { kind: "cancelled" }
+  | { kind: "untrusted"; message: string };
+
+/** A problem at a place in the network file (1-based, as the engine reports it). */
+export interface ErrorAt {
+  message: string;
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+}
+
+export interface CheckRecord {
+  uri: vscode.Uri;
+  outcome: CheckOutcome;
+  /** Date.now() when the check finished. */
+  at: number;
+  /** The document version that was checked (undefined when the file was not open). */
+  version?: number;
+}
+
+export class ResultStore implements vscode.Disposable {
+  private readonly records = new Map<string, CheckRecord>();
+  private readonly changed = new vscode.EventEmitter<CheckRecord>();
+  readonly onDidChange = this.changed.event;
+
+  set(record: CheckRecord): void {
+    this.records.set(record.uri.toString(), record);
+    this.changed.fire(record);
+  }
+
+  get(uri: vscode.Uri): CheckRecord | undefined {
+    return this.records.get(uri.toString());
+  }
+
+  report(uri: vscode.Uri): Report | undefined {
+    const o = this.get(uri)?.outcome;
+    return o?.kind === "report" ? o.report : undefined;
+  }
+
+  all(): CheckRecord[] {
+    return [...this.records.values()];
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+/** One line for a CodeLens, status bar or message: "✓ 5 nodes pass" / "✗ 1 of 5 nodes fail (p: sign)". */
+export function summarize(outcome: CheckOutcome): string {
+  switch (outcome.kind) {
+    case "report": {
+      const r = outcome.report;
+      const failed = r.nodes.filter((n) => n.status === "fail");
+      const kinks = r.nodes.filter((n) => n.status === "kink").length;
+      if (failed.length === 0) {
+        return `$(pass) gradients OK: ${r.nodes.length} node${r.nodes.length === 1 ? "" : "s"} pass` +
+          (kinks ? `, ${kinks} at a kink` : "");
+      }
+      const first = failed[0];
+      return `$(error) ${failed.length} of ${r.nodes.length} nodes fail: ${first.id}` +
+        (first.diagnosis ? ` (${first.diagnosis.kind})` : "") + (failed.length > 1 ? ", …" : "");
+    }
+    case "config-error": return `$(error) bad network file: ${outcome.message}`;
+    case "user-error": return `$(error) error in network code: ${outcome.message}`;
+    case "internal-error": return `$(bug) GradLens failed: ${outcome.message}`;
+    case "timeout": return `$(watch) stopped after ${outcome.seconds} s (gradlens.userCodeTimeoutSeconds)`;
+    case "cancelled": return "$(circle-slash) check cancelled";
+    case "untrusted": return "$(shield) not checked: workspace not trusted";
+  }
+}
+
+export function formatError(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return "0";
+  return Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toPrecision(3);
+}
