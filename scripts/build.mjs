@@ -12,6 +12,8 @@ const at = (p) => join(root, p);
 
 const node = {
   bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: true,
+  // jsonc-parser's UMD build requires its parts dynamically; its ESM build bundles cleanly.
+  mainFields: ["module", "main"],
   minify: production, logLevel: "warning",
   // esbuild-wasm loads its .wasm file at run time; vscode is provided by the editor.
   external: ["vscode", "esbuild", "esbuild-wasm"],

@@ -49,6 +49,8 @@ export interface LoadOptions {
   loadTypeScript?: LoadTypeScript;
   /** Refuse tensors above this many values (buildGraph's default otherwise). */
   maxTensorSize?: number;
+  /** false: never bundle or run user TypeScript (an untrusted workspace); such files are refused. */
+  allowUserCode?: boolean;
 }
 
 /**
@@ -65,6 +67,7 @@ export const isTypeScriptNetwork = (file: string): boolean => /\.m?ts$/i.test(fi
 
 export async function loadNetworkFile(file: string, options: LoadOptions = {}): Promise<LoadedNetwork> {
   if (isTypeScriptNetwork(file)) {
+    if (options.allowUserCode === false) throw new ConfigError("this workspace is not trusted: a .gradnet.ts network runs its own code, so GradLens does not load it here (trust the workspace to check it; JSON networks work)", file, { line: 1, column: 1 });
     const load = options.loadTypeScript ?? typescriptSupport?.loadTypeScript;
     if (!load) throw new ConfigError("TypeScript networks (.gradnet.ts) are not supported yet by this build", file, { line: 1, column: 1 });
     return load(file, options);
@@ -80,6 +83,7 @@ export async function loadNetworkFile(file: string, options: LoadOptions = {}): 
   const parsed = parseAndValidate(text, file);
   let customOps = options.customOps;
   if (parsed.spec.ops && Object.keys(parsed.spec.ops).length > 0) {
+    if (options.allowUserCode === false) throw new ConfigError("this workspace is not trusted: custom ops in \"ops\" run TypeScript code, so GradLens does not load them here (trust the workspace to check this network)", file, parsed.locate(["ops"], "key"));
     const resolve = options.resolveCustomOps ?? typescriptSupport?.resolveCustomOps;
     if (!resolve) throw customOpsUnsupported(file, parsed.locate);
     customOps = { ...(await resolve(parsed.spec.ops, { file, locate: parsed.locate })), ...customOps };

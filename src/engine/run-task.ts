@@ -1,0 +1,75 @@
+/**
+ * Load a network file and run one task on it, turning every failure into a
+ * result (never a throw): config errors with locations, user-code errors at
+ * the user's own line, and internal errors kept apart from both.
+ */
+import { checkGraph } from "./check.js";
+import { backward, describeGraph, forward, UserOpError } from "./graph.js";
+import { toNested, type Nested } from "./tensor.js";
+import type { WorkerRequest, WorkerResult } from "./worker-protocol.js";
+import { ConfigError, allErrors, loadNetworkFile, type LoadedNetwork } from "../config/load.js";
+import { describeUserError } from "../config/user-code.js";
+
+export interface TaskHooks {
+  onProgress?: (fraction: number, message: string) => void;
+  onLoaded?: (userCode: boolean) => void;
+}
+
+export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
+  let loaded: LoadedNetwork;
+  try {
+    loaded = await loadNetworkFile(request.file, { maxTensorSize: request.maxTensorSize, allowUserCode: request.allowUserCode });
+  } catch (e) {
+    return failure(e);
+  }
+  const userCode = loaded.graph.nodes.some((n) => !n.op.builtin);
+  hooks.onLoaded?.(userCode);
+  try {
+    const graph = loaded.graph;
+    if (request.task === "graph") return { kind: "graph", view: { ...describeGraph(graph), nodes: describeGraph(graph).nodes.map((n, i) => ({ ...n, location: located(loaded, graph.nodes[i].specIndex) })) } };
+    if (request.task === "grads") {
+      const { values, loss } = forward(graph);
+      const g = backward(graph, values);
+      const grads: Record<string, Nested> = {};
+      for (const node of graph.nodes)
+        for (const [p, t] of Object.entries(node.params)) grads[`${node.id}.${p}`] = toNested(g.params.get(`${node.id}.${p}`) ?? { shape: t.shape, data: new Float64Array(t.data.length) });
+      for (const inp of graph.inputs) {
+        if (inp.classes !== undefined) continue;
+        grads[inp.id] = toNested(g.values.get(inp.id) ?? { shape: inp.shape, data: new Float64Array(inp.value.data.length) });
+      }
+      return { kind: "grads", loss, grads };
+    }
+    const report = checkGraph(graph, { ...request.options, onProgress: hooks.onProgress });
+    report.nodes.forEach((n, i) => (n.location = located(loaded, graph.nodes[i].specIndex)));
+    report.inputs.forEach((inp) => {
+      const loc = safeLocate(loaded, ["inputs", inp.id]);
+      if (loc) inp.location = loc;
+    });
+    return { kind: "report", report };
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+function located(loaded: LoadedNetwork, specIndex: number) {
+  return safeLocate(loaded, ["nodes", specIndex]);
+}
+
+function safeLocate(loaded: LoadedNetwork, path: (string | number)[]) {
+  try {
+    const at = loaded.locate(path);
+    return { file: loaded.file, line: at.line, column: at.column, endLine: at.endLine, endColumn: at.endColumn };
+  } catch {
+    return undefined;
+  }
+}
+
+export function failure(e: unknown): WorkerResult {
+  if (e instanceof ConfigError)
+    return { kind: "config-error", errors: allErrors(e).map((x) => ({ file: x.file, line: x.line, column: x.column, endLine: x.endLine, endColumn: x.endColumn, message: x.message })) };
+  if (e instanceof UserOpError) return { kind: "user-error", message: e.message, location: describeUserError(e)?.location };
+  const user = describeUserError(e);
+  if (user) return { kind: "user-error", ...user };
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { kind: "internal-error", message: err.message, stack: err.stack };
+}

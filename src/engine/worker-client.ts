@@ -1,0 +1,63 @@
+/**
+ * Run a load-and-check in a worker thread, with a time limit for user code and
+ * cancellation: aborting the signal terminates the thread at once (a hung
+ * `for (;;) {}` in a user's forward cannot stop any other way).
+ */
+import { Worker } from "node:worker_threads";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { WorkerMessage, WorkerRequest, WorkerResult } from "./worker-protocol.js";
+
+export interface RunOptions {
+  /** Limit for runs that execute user code (loading a .gradnet.ts, custom ops). Default 30 s. */
+  timeoutMs?: number;
+  onProgress?: (fraction: number, message: string) => void;
+  signal?: AbortSignal;
+  /** dist/worker.js; found beside this bundle by default. */
+  workerPath?: string;
+  /** Limit for the worker's heap (MiB): a runaway allocation ends the worker, not the editor. */
+  maxHeapMb?: number;
+}
+
+export function defaultWorkerPath(): string {
+  const candidates = [join(__dirname, "worker.js"), join(__dirname, "..", "..", "dist", "worker.js"), join(__dirname, "..", "dist", "worker.js")];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`dist/worker.js not found (looked in ${candidates.join(", ")}); run \`npm run build\``);
+  return found;
+}
+
+export function runInWorker(request: WorkerRequest, options: RunOptions = {}): Promise<WorkerResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise<WorkerResult>((resolve) => {
+    if (options.signal?.aborted) return resolve({ kind: "cancelled" });
+    const worker = new Worker(options.workerPath ?? defaultWorkerPath(), {
+      workerData: request,
+      resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 2048 },
+      stdout: false, stderr: false,
+    });
+    let settled = false;
+    const finish = (result: WorkerResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      void worker.terminate();
+      resolve(result);
+    };
+    // Armed from the start (a .gradnet.ts runs user code while loading); disarmed
+    // once the network is known to hold built-in ops only.
+    let timer = setTimeout(() => finish({ kind: "timeout", seconds: timeoutMs / 1000 }), timeoutMs);
+    const onAbort = () => finish({ kind: "cancelled" });
+    options.signal?.addEventListener("abort", onAbort);
+    worker.on("message", (m: WorkerMessage) => {
+      if (m.type === "progress") options.onProgress?.(m.fraction, m.message);
+      else if (m.type === "loaded" && !m.userCode) clearTimeout(timer);
+      else if (m.type === "result") finish(m.result);
+    });
+    worker.on("error", (e) => {
+      const oom = /heap|memory/i.test(String(e?.message)) || (e as NodeJS.ErrnoException)?.code === "ERR_WORKER_OUT_OF_MEMORY";
+      finish({ kind: "internal-error", message: oom ? `the check ran out of memory (worker heap limit ${options.maxHeapMb ?? 2048} MiB)` : String(e?.message ?? e), stack: e?.stack });
+    });
+    worker.on("exit", (code) => finish({ kind: "internal-error", message: `the worker stopped unexpectedly (exit code ${code})` }));
+  });
+}
