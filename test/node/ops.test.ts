@@ -474,6 +474,17 @@ describe("backward: every op's local Jacobian matches central differences (check
     }
   }
 
+  test("gradients: with bias false, a b given anyway gets a zero gradient (it does not reach the output)", () => {
+    const rng = new Rng(9);
+    for (const [name, attrs, shape] of [["linear", { units: 4, bias: false }, [3, 2]], ["conv2d", { filters: 2, kernel: 2, bias: false }, [2, 1, 3, 4]]] as const) {
+      const inputs = [normal([...shape], rng)];
+      const params = paramsFor(op(name), inputs, { ...attrs, bias: true }, rng);
+      const reports = checkOpLocal(op(name), { inputs, params, attrs });
+      assert.deepEqual(reports.map((r) => r.status), ["pass", "pass", "pass"], name);
+      assert.ok(reports.find((r) => r.wrt === "b")!.analytic.every((v) => v === 0), `${name}: ∂y/∂b = 0`);
+    }
+  });
+
   test("gradients: relu at exactly 0 is reported as a kink, not a failure", () => {
     const reports = checkOpLocal(op("relu"), { inputs: [fromNested([[-1, 0, 2]])] });
     assert.equal(reports[0].status, "kink");

@@ -134,7 +134,8 @@ export const conv2d: OpDef = {
           }
         }
     const grads: Record<string, Tensor> = { W: { shape: [...W.shape], data: dW } };
-    if (withBias) grads.b = { shape: [F], data: db };
+    // With bias false, b (if the graph made one anyway) does not reach the output: its gradient is 0.
+    if (params.b) grads.b = { shape: [...params.b.shape], data: withBias ? db : new Float64Array(params.b.data.length) };
     return { inputs: [{ shape: [...x.shape], data: dx }], params: grads };
   },
 };

@@ -77,7 +77,8 @@ export const linear: OpDef = {
       }
     }
     const grads: Record<string, Tensor> = { W: { shape: [units, nIn], data: dW } };
-    if (b) grads.b = { shape: [units], data: db };
+    // With bias false, b (if the graph made one anyway) does not reach the output: its gradient is 0.
+    if (params.b) grads.b = { shape: [...params.b.shape], data: b ? db : new Float64Array(params.b.data.length) };
     return { inputs: [{ shape: [...x.shape], data: dx }], params: grads };
   },
 };
