@@ -63,7 +63,10 @@ export function parseJsonText(text: string, file: string): ParsedJson {
     // Later errors are usually echoes of the first one: report only that.
     const first = errors.sort((a, b) => a.offset - b.offset)[0];
     if (!first) throw new ConfigError("the file is empty: expected a network object", file, lines.span(0, 0));
-    const { message, offset, length } = describeSyntaxError(text, first, lines);
+    const rootEnd = root ? root.offset + root.length : Infinity;
+    const { message, offset, length } = first.offset >= rootEnd && text.slice(first.offset).trim() !== ""
+      ? { message: `unexpected ${quote(text.slice(first.offset, first.offset + Math.max(first.length, 1)))} after the end of the network object: expected the end of the file`, offset: first.offset, length: first.length }
+      : describeSyntaxError(text, first, lines);
     throw new ConfigError(message, file, lines.span(offset, length));
   }
   const duplicate = findDuplicateKey(root);

@@ -115,15 +115,20 @@ function translate(e: ErrorObject, root: unknown): SpecProblem {
       const extra = String(params.additionalProperty);
       const allowed = Object.keys((parent.properties as object | undefined) ?? {});
       const suggestion = nearest(extra, allowed);
-      const hint = suggestion ? `; did you mean ${quoted(suggestion)}?` : allowed.length ? `; expected one of ${allowed.map(quoted).join(", ")}` : "";
       const op = opOf(root, path);
-      let what = `unknown key ${quoted(extra)}`;
-      if (path.length === 2 && path[0] === "nodes" && op) what = `unknown attribute ${quoted(extra)} for op ${quoted(op)}`;
-      if (path.length === 3 && path[0] === "nodes" && path[2] === "params" && op) {
-        what = allowed.length ? `unknown parameter ${quoted(extra)} for op ${quoted(op)}` : `op ${quoted(op)} has no parameters, got ${quoted(extra)}`;
+      const extraPath = [...path, extra];
+      if (path.length === 2 && path[0] === "nodes" && op) {
+        const attrs = allowed.filter((k) => !["id", "op", "inputs", "params"].includes(k));
+        const hint = suggestion ? `; did you mean ${quoted(suggestion)}?` : attrs.length ? ` (it takes: ${attrs.join(", ")})` : " (it takes none)";
+        return { message: `${where}: unknown attribute ${quoted(extra)} for op ${quoted(op)}${hint}`, path: extraPath, target: "key" };
       }
+      if (path.length === 3 && path[0] === "nodes" && path[2] === "params" && op) {
+        const hint = suggestion ? `; did you mean ${quoted(suggestion)}?` : allowed.length ? ` (it has: ${allowed.join(", ")})` : " (it has none)";
+        return { message: `${where}: unknown parameter ${quoted(extra)} for op ${quoted(op)}${hint}`, path: extraPath, target: "key" };
+      }
+      const hint = suggestion ? `; did you mean ${quoted(suggestion)}?` : allowed.length ? `; expected one of ${allowed.map(quoted).join(", ")}` : "";
       const prefix = path.length ? `${where}: ` : "";
-      return { message: `${prefix}${what}${hint}`, path: [...path, extra], target: "key" };
+      return { message: `${prefix}unknown key ${quoted(extra)}${hint}`, path: extraPath, target: "key" };
     }
     case "anyOf": {
       // anyOf is only used for "one of these keys is required".

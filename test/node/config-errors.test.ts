@@ -94,7 +94,8 @@ describe("bad network files: FILE:LINE:COL at the offending value", () => {
 
 const cli = join(root, "dist", "cli.js");
 describe("gradlens check on a bad file (real process)", { skip: existsSync(cli) ? false : "dist/cli.js is not built" }, () => {
-  for (const c of cases) {
+  // custom-ops is left out: in the CLI the TypeScript loader is registered and reports the missing module itself.
+  for (const c of cases.filter((c) => c.name !== "custom-ops")) {
     test(`${c.name}: exit 2, one line FILE:${c.line}:${c.column}: error: …, no stack trace`, () => {
       const file = bad(c.name);
       const run = spawnSync(process.execPath, ["bin/gradlens.js", "check", file], { cwd: root, encoding: "utf8", timeout: 60_000 });
