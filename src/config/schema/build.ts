@@ -97,7 +97,6 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
   const builtins = [...ops].filter((op) => op.builtin !== false);
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
-    $id: "https://gradlens.dev/schema/gradnet.schema.json",
     title: "GradLens network (.gradnet.json)",
     description: "A network whose hand-written gradients GradLens checks against finite differences.",
     type: "object",
