@@ -11,7 +11,9 @@ import { readFile } from "node:fs/promises";
 import { buildGraph, type Graph } from "../engine/graph.js";
 import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network.js";
 import type { OpDef } from "../engine/op.js";
-import { ConfigError, throwAll, type SourceLocation } from "./errors.js";
+import { builtinOpNames } from "../engine/ops/index.js";
+import { didYouMean } from "../engine/suggest.js";
+import { ConfigError, allErrors, throwAll, type SourceLocation } from "./errors.js";
 import { parseJsonText, type Target } from "./json.js";
 import { schemaProblems } from "./validate.js";
 
@@ -104,6 +106,33 @@ export function loadNetworkText(text: string, file: string, options: LoadOptions
   const missing = declared.filter((name) => !options.customOps?.[name]);
   if (missing.length > 0) throw customOpsUnsupported(file, parsed.locate, missing[0]);
   return build(parsed, file, options);
+}
+
+/**
+ * Every problem the editor can show while the user types, without running user
+ * code: syntax, schema, and buildGraph's checks. A JSON network whose "ops" are
+ * not in `customOps` gets syntax and schema checks only (its custom ops are
+ * loaded by a real check), so a valid file never shows a false error.
+ */
+export function validateNetworkText(text: string, file: string, options: LoadOptions = {}): ConfigError[] {
+  try {
+    const parsed = parseAndValidate(text, file);
+    const declared = Object.keys(parsed.spec.ops ?? {});
+    if (declared.some((name) => !options.customOps?.[name])) {
+      // The graph needs the custom ops; still catch an op name that is neither built in nor declared.
+      const known = [...builtinOpNames, ...declared, ...Object.keys(options.customOps ?? {})];
+      return parsed.spec.nodes.flatMap((node, i) =>
+        typeof node.op === "string" && !known.includes(node.op)
+          ? [new ConfigError(`unknown op '${node.op}'${didYouMean(node.op, known)}`, file, parsed.locate(["nodes", i, "op"]))]
+          : [],
+      );
+    }
+    build(parsed, file, options);
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return allErrors(e);
+    throw e;
+  }
 }
 
 /** Syntax and schema only: the spec and its locations, no graph. */

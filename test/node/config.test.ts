@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, ConfigErrors, loadNetworkFile, loadNetworkText, parseNetworkText } from "../../src/config/load.js";
+import { ConfigError, ConfigErrors, loadNetworkFile, loadNetworkText, parseNetworkText, validateNetworkText } from "../../src/config/load.js";
 import { LineIndex, parseJsonText } from "../../src/config/json.js";
 import { schemaText } from "../../src/config/schema/build.js";
 import { formatPath, schemaProblems } from "../../src/config/validate.js";
@@ -223,5 +223,17 @@ describe("loading", () => {
       assert.match(e.message, /custom op 'mySoftmax' from "ops" is not loaded/);
       return true;
     });
+  });
+
+  test("validateNetworkText (the editor's as-you-type check): all problems, and none for a valid file whose \"ops\" are not loaded", () => {
+    const custom = join(root, "test/fixtures/bad/custom-ops.gradnet.json");
+    assert.deepEqual(validateNetworkText(readFileSync(custom, "utf8"), custom), []);
+    const withTypo = readFileSync(custom, "utf8").replace('"sum"', '"summ"');
+    assert.deepEqual(validateNetworkText(withTypo, "f").map((e) => e.format()), ["f:8:27: error: unknown op 'summ'; did you mean 'sum'?"]);
+    const cycle = join(root, "test/fixtures/bad/cycle.gradnet.json");
+    assert.deepEqual(validateNetworkText(readFileSync(cycle, "utf8"), "cycle.gradnet.json").map((e) => e.format()), [
+      "cycle.gradnet.json:7:43: error: cycle: a → b → a",
+    ]);
+    assert.deepEqual(validateNetworkText(readFileSync(seedMlp, "utf8"), seedMlp), []);
   });
 });
