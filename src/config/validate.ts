@@ -47,6 +47,7 @@ export function describeValue(v: unknown): string {
     return s.length <= 30 ? s : `an array of ${v.length}`;
   }
   if (typeof v === "object") return "an object";
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
   const s = JSON.stringify(v);
   return s.length <= 30 ? s : s.slice(0, 27) + "…" + s[0];
 }
@@ -83,7 +84,9 @@ export function schemaProblems(value: unknown, schema: object = schemaJson): Spe
   }
   const problems: SpecProblem[] = [];
   const seen = new Set<string>();
-  for (const e of kept) {
+  // At one path, a wrong type is the root cause of anything else said about the value.
+  const ordered = [...kept.filter((e) => e.keyword === "type"), ...kept.filter((e) => e.keyword !== "type")];
+  for (const e of ordered) {
     if (e.keyword === "required" && misspelt.has(`${e.instancePath}|${(e.params as { missingProperty: string }).missingProperty}`)) continue;
     const problem = translate(e, value);
     const key = JSON.stringify(problem.path) + problem.target;

@@ -102,6 +102,7 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
     type: "object",
     required: ["inputs", "nodes"],
     additionalProperties: false,
+    errorMessage: "must be an object with \"inputs\" and \"nodes\"",
     properties: {
       $schema: { description: "Path or URL of this schema (for the editor); ignored by GradLens.", type: "string" },
       name: { description: "Name of the network, shown in reports. Default: the file name.", type: "string", errorMessage: "must be a string" },
