@@ -42,6 +42,14 @@ function outSize(x: number[], g: Geometry): [number, number] {
   return [Math.floor((x[2] + 2 * g.ph - g.kh) / g.sh) + 1, Math.floor((x[3] + 2 * g.pw - g.kw) / g.sw) + 1];
 }
 
+/*
+ * Output rows i (or columns) for which kernel offset u lands inside x, not in the padding:
+ * 0 ≤ i·s − p + u ≤ n − 1, intersected with [0, outN); as [firstValid, endValid).
+ */
+const firstValid = (u: number, p: number, s: number): number => Math.max(0, Math.ceil((p - u) / s));
+const endValid = (u: number, p: number, s: number, n: number, outN: number): number =>
+  Math.min(outN, Math.floor((n - 1 + p - u) / s) + 1);
+
 export const conv2d: OpDef = {
   name: "conv2d",
   builtin: true,
@@ -85,23 +93,25 @@ export const conv2d: OpDef = {
     if (W.shape[1] !== C) throw new ShapeError(`conv2d expects x with ${W.shape[1]} channels to match W ${shapeText(W.shape)}, got x ${shapeText(x.shape)}`, 0);
     const [Ho, Wo] = outSize(x.shape, geo);
     const X = x.data, K = W.data, Y = new Float64Array(B * F * Ho * Wo);
+    // Loop order: one kernel weight at a time over a whole output plane, so the
+    // innermost loop is long and walks memory in order (no im2col buffer).
     for (let b = 0; b < B; b++)
-      for (let f = 0; f < F; f++)
-        for (let i = 0; i < Ho; i++) {
-          const top = i * sh - ph, u0 = Math.max(0, -top), u1 = Math.min(kh, H - top);
-          for (let j = 0; j < Wo; j++) {
-            const left = j * sw - pw, v0 = Math.max(0, -left), v1 = Math.min(kw, Wd - left);
-            let s = bias ? bias[f] : 0;
-            for (let c = 0; c < C; c++) {
-              const xo = (b * C + c) * H, ko = (f * C + c) * kh;
-              for (let u = u0; u < u1; u++) {
-                const xr = (xo + top + u) * Wd + left, kr = (ko + u) * kw;
-                for (let v = v0; v < v1; v++) s += K[kr + v] * X[xr + v];
+      for (let f = 0; f < F; f++) {
+        const yo = (b * F + f) * Ho * Wo;
+        if (bias) Y.fill(bias[f], yo, yo + Ho * Wo);
+        for (let c = 0; c < C; c++)
+          for (let u = 0; u < kh; u++) {
+            const i0 = firstValid(u, ph, sh), i1 = endValid(u, ph, sh, H, Ho);
+            for (let v = 0; v < kw; v++) {
+              const j0 = firstValid(v, pw, sw), j1 = endValid(v, pw, sw, Wd, Wo);
+              const w = K[((f * C + c) * kh + u) * kw + v];
+              for (let i = i0; i < i1; i++) {
+                const xr = ((b * C + c) * H + i * sh - ph + u) * Wd - pw + v, yr = yo + i * Wo;
+                for (let j = j0; j < j1; j++) Y[yr + j] += w * X[xr + j * sw];
               }
             }
-            Y[((b * F + f) * Ho + i) * Wo + j] = s;
           }
-        }
+      }
     return { shape: [B, F, Ho, Wo], data: Y };
   },
   backward: ({ inputs: [x], params, attrs: a, gradOutput: g }) => {
@@ -113,26 +123,28 @@ export const conv2d: OpDef = {
     const X = x.data, K = W.data, G = g.data;
     const dx = new Float64Array(X.length), dW = new Float64Array(K.length), db = new Float64Array(F);
     for (let b = 0; b < B; b++)
-      for (let f = 0; f < F; f++)
-        for (let i = 0; i < Ho; i++) {
-          const top = i * sh - ph, u0 = Math.max(0, -top), u1 = Math.min(kh, H - top);
-          for (let j = 0; j < Wo; j++) {
-            const gv = G[((b * F + f) * Ho + i) * Wo + j];
-            if (gv === 0) continue;
-            db[f] += gv;
-            const left = j * sw - pw, v0 = Math.max(0, -left), v1 = Math.min(kw, Wd - left);
-            for (let c = 0; c < C; c++) {
-              const xo = (b * C + c) * H, ko = (f * C + c) * kh;
-              for (let u = u0; u < u1; u++) {
-                const xr = (xo + top + u) * Wd + left, kr = (ko + u) * kw;
-                for (let v = v0; v < v1; v++) {
-                  dW[kr + v] += gv * X[xr + v];
-                  dx[xr + v] += gv * K[kr + v];
+      for (let f = 0; f < F; f++) {
+        const yo = (b * F + f) * Ho * Wo;
+        for (let k = 0; k < Ho * Wo; k++) db[f] += G[yo + k]; // dL/db_f = Σ_{b,i,j} g
+        for (let c = 0; c < C; c++)
+          for (let u = 0; u < kh; u++) {
+            const i0 = firstValid(u, ph, sh), i1 = endValid(u, ph, sh, H, Ho);
+            for (let v = 0; v < kw; v++) {
+              const j0 = firstValid(v, pw, sw), j1 = endValid(v, pw, sw, Wd, Wo);
+              const at = ((f * C + c) * kh + u) * kw + v, w = K[at];
+              let dw = 0;
+              for (let i = i0; i < i1; i++) {
+                const xr = ((b * C + c) * H + i * sh - ph + u) * Wd - pw + v, yr = yo + i * Wo;
+                for (let j = j0; j < j1; j++) {
+                  const gv = G[yr + j];
+                  dw += gv * X[xr + j * sw]; // dL/dW += g·x
+                  dx[xr + j * sw] += gv * w; // dL/dx += g·W
                 }
               }
+              dW[at] += dw;
             }
           }
-        }
+      }
     const grads: Record<string, Tensor> = { W: { shape: [...W.shape], data: dW } };
     // With bias false, b (if the graph made one anyway) does not reach the output: its gradient is 0.
     if (params.b) grads.b = { shape: [...params.b.shape], data: withBias ? db : new Float64Array(params.b.data.length) };
