@@ -127,7 +127,7 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
       cols = [...new Set([...cols, ...rows])].sort((a, b) => a - b);
     }
     return { w, rows, cols, sampled: true };
-  });
+  }).map((p) => ({ ...p, rowSet: new Set(p.rows) }));
 
   // Analytic: rows from backward with one-hot upstream gradients, shared by all wrts.
   const neededRows = [...new Set(plan.flatMap((p) => p.rows))].sort((a, b) => a - b);
@@ -139,7 +139,7 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
     e.data[r] = 1;
     const res = call(e);
     for (const p of plan) {
-      if (!p.rows.includes(r)) continue;
+      if (!p.rowSet.has(r)) continue;
       const g = gradOf(res, p.w);
       const row = new Float64Array(p.cols.length);
       if (g) p.cols.forEach((c, j) => (row[j] = g.data[c]));
