@@ -5,6 +5,8 @@
  */
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { builtinOpList, builtinOpNames, builtinOps, registerOps } from "../../src/engine/ops/index.js";
 import { checkOpLocal } from "../../src/engine/check.js";
 import { ShapeError, type Attrs, type OpDef } from "../../src/engine/op.js";
@@ -49,6 +51,16 @@ const DESIGN_OPS = [
 describe("registry", () => {
   test("every op named in DESIGN.md is registered, and nothing else", () => {
     assert.deepEqual([...builtinOpNames].sort(), [...DESIGN_OPS].sort());
+  });
+
+  test("the op list above is DESIGN.md's: every backticked name of its \"Built-in ops\" paragraph", (t) => {
+    const design = fileURLToPath(new URL("../../../shared/DESIGN.md", import.meta.url));
+    if (!existsSync(design)) return t.skip("DESIGN.md is not beside the repository");
+    const text = readFileSync(design, "utf8");
+    const start = text.indexOf("Built-in ops");
+    const paragraph = text.slice(start, text.indexOf("\n\n", start));
+    const names = [...paragraph.matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(names)].sort(), [...DESIGN_OPS].sort());
   });
 
   test("no name is registered twice", () => {
