@@ -1,13 +1,312 @@
 /**
- * `.gradnet.ts` loading (placeholder until the TypeScript loader lands): refuses
- * with a clear, located message rather than failing obscurely.
+ * `.gradnet.ts` networks and the custom ops of a JSON network's `"ops"` map.
+ *
+ * The user's file and its relative imports are bundled with esbuild into one
+ * CommonJS script, run in this thread's own realm (so a user's Float64Array is
+ * the engine's Float64Array), and its default export is the network.
+ * `import … from "gradlens"` is never bundled: a plugin keeps it external and
+ * the script's `require("gradlens")` returns the engine module already loaded
+ * here (src/engine/public.ts) — the user's workspace has no node_modules, and a
+ * second copy of the engine would not be the one the checker runs.
+ *
+ * esbuild: the native package when it can be loaded (development, the CLI from
+ * a source checkout), else `esbuild-wasm`, the runtime dependency, which runs
+ * on every platform VS Code runs on, so one .vsix serves them all. Both are
+ * `require`d at run time (they are external in scripts/build.mjs).
+ *
+ * The bundle runs under a name of its own with a source map; the positions in
+ * a stack trace are mapped back to the user's file:line:col
+ * (src/config/user-code.ts). Time limits are the worker's (worker-client.ts):
+ * a `for (;;) {}` at the top level or in a forward ends with the thread.
  */
-import { ConfigError, type LoadOptions, type LoadedNetwork, type ResolveCustomOps } from "./load.js";
+import { createRequire, SourceMap } from "node:module";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as vm from "node:vm";
+import type * as Esbuild from "esbuild";
+import * as engine from "../engine/public.js";
+import { buildGraph } from "../engine/graph.js";
+import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network.js";
+import type { OpDef } from "../engine/op.js";
+import type { ErrorLocation } from "../engine/worker-protocol.js";
+import { ConfigError, throwAll, type SourceLocation } from "./errors.js";
+import { locatedError, type LoadOptions, type LoadedNetwork, type Locate, type ResolveCustomOps } from "./load.js";
+import { registerUserBundle } from "./user-code.js";
 
-export async function loadTypeScript(file: string, _options: LoadOptions): Promise<LoadedNetwork> {
-  throw new ConfigError("TypeScript networks (.gradnet.ts) are not supported by this build yet", file, { line: 1, column: 1 });
+type EsbuildApi = typeof Esbuild;
+
+let chosen: { api: EsbuildApi; kind: "native" | "wasm" } | undefined;
+
+/** esbuild to use: native when it loads and runs, else esbuild-wasm. GRADLENS_ESBUILD=wasm forces the wasm build. */
+function esbuildCandidates(): { api: () => EsbuildApi; kind: "native" | "wasm" }[] {
+  if (chosen) return [{ api: () => chosen!.api, kind: chosen.kind }];
+  const wasm = { api: () => require("esbuild-wasm") as EsbuildApi, kind: "wasm" as const };
+  if (process.env.GRADLENS_ESBUILD === "wasm") return [wasm];
+  return [{ api: () => require("esbuild") as EsbuildApi, kind: "native" as const }, wasm];
 }
 
-export const resolveCustomOps: ResolveCustomOps = async (_ops, { file, locate }) => {
-  throw new ConfigError("custom ops from TypeScript modules are not supported by this build yet", file, locate(["ops"], "key"));
+/** Which esbuild bundled the last file ("native" or "wasm"); for tests and diagnostics. */
+export function esbuildKind(): "native" | "wasm" | undefined {
+  return chosen?.kind;
+}
+
+interface Bundle {
+  code: string;
+  map: unknown;
+  /** Directory the map's relative `sources` are relative to. */
+  outDir: string;
+}
+
+/** Paths as the user gave them: the entry file as passed in, others relative to the working directory. */
+function userPath(abs: string, entryAbs: string, entryAsGiven: string): string {
+  if (abs === entryAbs) return entryAsGiven;
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
+}
+
+async function bundle(entryAbs: string, entryAsGiven: string): Promise<Bundle> {
+  const outDir = dirname(entryAbs);
+  const gradlensPlugin: Esbuild.Plugin = {
+    name: "gradlens-engine",
+    setup(build) {
+      // "gradlens" is the engine that runs this check: never bundle a copy of it.
+      build.onResolve({ filter: /^gradlens(\/.*)?$/ }, (args) =>
+        args.path === "gradlens"
+          ? { path: "gradlens", external: true }
+          : { errors: [{ text: `'${args.path}': import from "gradlens" itself (it exports defineOp, network and the tensor helpers)` }] });
+    },
+  };
+  const options: Esbuild.BuildOptions = {
+    entryPoints: [entryAbs], bundle: true, platform: "node", format: "cjs", target: "node20",
+    write: false, outfile: join(outDir, "gradlens-user-bundle.js"), absWorkingDir: outDir,
+    sourcemap: "external", sourcesContent: false, logLevel: "silent", plugins: [gradlensPlugin],
+  };
+  let lastError: unknown;
+  for (const candidate of esbuildCandidates()) {
+    let api: EsbuildApi;
+    try {
+      api = candidate.api();
+    } catch (e) {
+      lastError = e;
+      continue;
+    }
+    let result: Esbuild.BuildResult;
+    try {
+      result = await api.build(options);
+    } catch (e) {
+      const failure = e as Partial<Esbuild.BuildFailure>;
+      if (Array.isArray(failure.errors) && failure.errors.length > 0) {
+        chosen = { api, kind: candidate.kind };
+        throw bundleErrors(failure.errors, entryAbs, entryAsGiven, outDir);
+      }
+      lastError = e; // this esbuild cannot run here (a native binary for another platform): try the next
+      continue;
+    }
+    chosen = { api, kind: candidate.kind };
+    const files = result.outputFiles ?? [];
+    const js = files.find((f) => f.path.endsWith(".js"));
+    const map = files.find((f) => f.path.endsWith(".js.map"));
+    if (!js || !map) throw new Error("esbuild produced no bundle");
+    return { code: js.text, map: JSON.parse(map.text), outDir };
+  }
+  throw new ConfigError(`cannot bundle TypeScript: neither esbuild nor esbuild-wasm could be loaded (${(lastError as Error)?.message ?? lastError})`, entryAsGiven, { line: 1, column: 1 });
+}
+
+function bundleErrors(errors: Esbuild.Message[], entryAbs: string, entryAsGiven: string, outDir: string): ConfigError {
+  const located = errors.map((m) => {
+    const at = m.location;
+    const file = at ? userPath(resolve(outDir, at.file), entryAbs, entryAsGiven) : entryAsGiven;
+    return new ConfigError(m.text, file, at ? { line: at.line, column: at.column + 1, endLine: at.line, endColumn: at.column + 1 + Math.max(at.length, 0) } : { line: 1, column: 1 });
+  });
+  try {
+    throwAll(located);
+  } catch (e) {
+    return e as ConfigError;
+  }
+}
+
+let runs = 0;
+
+/**
+ * Run a bundle as a CommonJS module; returns its exports. Errors thrown by the
+ * user's code (now or later, from a forward or backward) map back to the
+ * user's files through the registered source map.
+ */
+function runBundle(b: Bundle, entryAbs: string, entryAsGiven: string): Record<string, unknown> {
+  const runName = `${entryAbs}[gradlens-bundle-${++runs}]`;
+  const map = new SourceMap(b.map as ConstructorParameters<typeof SourceMap>[0]);
+  const HEADER_LINES = 1; // the wrapper's first line below
+  registerUserBundle(runName, (line, column): ErrorLocation | undefined => {
+    const entry = map.findEntry(line - 1 - HEADER_LINES, column - 1) as Partial<{ originalSource: string; originalLine: number; originalColumn: number }>;
+    if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return undefined;
+    const source = entry.originalSource.startsWith("file:") ? fileURLToPath(entry.originalSource) : resolve(b.outDir, entry.originalSource);
+    return { file: userPath(source, entryAbs, entryAsGiven), line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+  });
+  const nodeRequire = createRequire(entryAbs);
+  const userRequire = (id: string): unknown => (id === "gradlens" ? engine : nodeRequire(id));
+  const module = { exports: {} as Record<string, unknown> };
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {\n${b.code}\n})`;
+  const fn = vm.runInThisContext(wrapper, { filename: runName }) as (...args: unknown[]) => void;
+  fn(module.exports, userRequire, module, entryAbs, dirname(entryAbs));
+  return module.exports;
+}
+
+/** Bundle and run a user's TypeScript module; its exports. */
+async function loadModule(fileAbs: string, asGiven: string): Promise<Record<string, unknown>> {
+  return runBundle(await bundle(fileAbs, asGiven), fileAbs, asGiven);
+}
+
+const isOp = (v: unknown): v is OpDef => typeof v === "object" && v !== null && typeof (v as OpDef).forward === "function";
+
+export async function loadTypeScript(file: string, options: LoadOptions): Promise<LoadedNetwork> {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot read the network file: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a network file" : (e as Error).message}`, file, { line: 1, column: 1 });
+  }
+  const exports = await loadModule(abs, file);
+  const spec = ("default" in exports ? exports.default : exports) as NetworkSpec;
+  const locate = locateInSource(text, spec);
+  if (typeof spec !== "object" || spec === null || !("nodes" in spec)) {
+    const what = spec === undefined ? "nothing" : spec === null ? "null" : typeof spec === "object" ? "an object without \"nodes\"" : typeof spec;
+    throw new ConfigError(`a .gradnet.ts must \`export default network({ inputs, nodes })\`; its default export is ${what}`, file, locate(["$default"]));
+  }
+  let customOps = options.customOps;
+  if (spec.ops && Object.keys(spec.ops).length > 0)
+    customOps = { ...(await resolveCustomOps(spec.ops, { file, locate })), ...customOps };
+  try {
+    const graph = buildGraph(spec, { customOps, file, maxTensorSize: options.maxTensorSize });
+    return { file, spec, graph, locate };
+  } catch (e) {
+    if (e instanceof NetworkError) throw locatedError(e, file, locate);
+    throw e;
+  }
+}
+
+/**
+ * `"ops": { "mySoftmax": "./layers.ts#mySoftmax" }`: each module (relative to
+ * the network file) is bundled and run once; `#name` picks the export (default:
+ * the export named like the op, else the default export).
+ */
+export const resolveCustomOps: ResolveCustomOps = async (ops, { file, locate }) => {
+  const base = dirname(resolve(file));
+  const modules = new Map<string, Promise<Record<string, unknown>>>();
+  const resolved: Record<string, OpDef> = {};
+  for (const [name, ref] of Object.entries(ops)) {
+    const at = () => locate(["ops", name]);
+    if (typeof ref !== "string" || ref.trim() === "") throw new ConfigError(`custom op '${name}' needs "./file.ts#export", got ${JSON.stringify(ref)}`, file, at());
+    const hash = ref.lastIndexOf("#");
+    const modulePath = hash >= 0 ? ref.slice(0, hash) : ref;
+    const exportName = hash >= 0 ? ref.slice(hash + 1) : undefined;
+    if (!modulePath.startsWith("./") && !modulePath.startsWith("../"))
+      throw new ConfigError(`custom op '${name}': "${modulePath}" must be a relative path like "./layers.ts#${name}"`, file, at());
+    const abs = resolve(base, modulePath);
+    const given = userPath(abs, "", "");
+    if (!modules.has(abs)) modules.set(abs, (async () => {
+      try {
+        readFileSync(abs);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new ConfigError(`custom op '${name}': cannot read "${modulePath}" (${code === "ENOENT" ? `no such file: ${given}` : code === "EISDIR" ? "a directory" : (e as Error).message})`, file, at());
+      }
+      return loadModule(abs, given);
+    })());
+    const exports = await modules.get(abs)!;
+    const picked = exportName !== undefined && exportName !== "" ? exportName : name in exports ? name : "default";
+    const op = exports[picked];
+    if (op === undefined) {
+      const available = Object.keys(exports).filter((k) => k !== "__esModule" && isOp(exports[k]));
+      throw new ConfigError(`custom op '${name}': "${modulePath}" has no export '${picked}'${available.length ? ` (its ops: ${available.join(", ")})` : " (it exports no defineOp(...) values)"}`, file, at());
+    }
+    if (!isOp(op)) throw new ConfigError(`custom op '${name}': export '${picked}' of "${modulePath}" is not an op (use defineOp({ name, forward, backward }))`, file, at());
+    resolved[name] = op;
+  }
+  return resolved;
 };
+
+// ---------------------------------------------------------------- locations in the user's source
+
+/**
+ * Where a path into the network object is in the `.gradnet.ts` source. The
+ * object is built by code, so this reads the text: a node by its `id: "…"`,
+ * an attribute by its key after that, an input by its key inside `inputs`.
+ * Falls back to the `export default` (or 1:1) when the text says nothing.
+ */
+export function locateInSource(text: string, spec: unknown): Locate {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);
+  const at = (offset: number, length: number): SourceLocation => {
+    let lo = 0, hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
+    }
+    const endOffset = offset + length;
+    let endLine = lo;
+    while (endLine + 1 < lineStarts.length && lineStarts[endLine + 1] <= endOffset) endLine++;
+    return { line: lo + 1, column: offset - lineStarts[lo] + 1, endLine: endLine + 1, endColumn: endOffset - lineStarts[endLine] + 1, offset, length };
+  };
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const find = (re: RegExp, from = 0, to = text.length): RegExpExecArray | undefined => {
+    re.lastIndex = from;
+    const m = re.exec(text);
+    return m && m.index < to ? m : undefined;
+  };
+  const exportDefault = find(/export\s+default\b/g);
+  const fallback = exportDefault ? at(exportDefault.index, exportDefault[0].length) : at(0, 0);
+  const keyRe = (key: string) => new RegExp(`(?:\\b${escape(key)}|(["'])${escape(key)}\\1)\\s*:`, "g");
+  /** The value after `key:` (or the key itself) between from and to. */
+  const keyIn = (key: string, from: number, to: number, target: "value" | "key" | undefined) => {
+    const m = find(keyRe(key), from, to);
+    if (!m) return undefined;
+    if (target === "key") return { offset: m.index, length: m[0].replace(/\s*:$/, "").length };
+    let v = m.index + m[0].length;
+    while (v < text.length && /\s/.test(text[v])) v++;
+    const token = /^(["'`])(?:\\.|(?!\1).)*\1|^[\w$.]+|^[[{(]/.exec(text.slice(v));
+    return { offset: v, length: token ? token[0].length : 1 };
+  };
+  const nodes = (spec as { nodes?: unknown })?.nodes;
+  return (path: SpecPath, target?: "value" | "key"): SourceLocation => {
+    const [head, second, third, fourth] = path;
+    if (head === "nodes" && typeof second === "number" && Array.isArray(nodes)) {
+      const id = (nodes[second] as { id?: unknown } | undefined)?.id;
+      if (typeof id !== "string") return fallback;
+      const idMatch = find(new RegExp(`\\bid\\s*:\\s*(["'\`])${escape(id)}\\1`, "g"));
+      if (!idMatch) return fallback;
+      const nodeAt = at(idMatch.index, idMatch[0].length);
+      if (typeof third !== "string") return nodeAt;
+      // The node's other keys sit between its id and the next node's id.
+      const next = find(/\bid\s*:\s*["'`]/g, idMatch.index + idMatch[0].length);
+      const objectStart = text.lastIndexOf("{", idMatch.index);
+      const end = next ? next.index : text.length;
+      const key = keyIn(third, Math.max(0, objectStart), end, fourth === undefined ? target : "value");
+      if (!key) return nodeAt;
+      if (third === "inputs" && typeof fourth === "number") {
+        const strings = /(["'`])(?:\\.|(?!\1).)*\1/g;
+        strings.lastIndex = key.offset;
+        for (let k = 0, m: RegExpExecArray | null; (m = strings.exec(text)) && m.index < end; k++)
+          if (k === fourth) return at(m.index, m[0].length);
+      }
+      return at(key.offset, key.length);
+    }
+    if (head === "inputs" && typeof second === "string") {
+      const inputs = find(/\binputs\s*:\s*\{/g);
+      const key = inputs && keyIn(second, inputs.index + inputs[0].length, text.length, third === undefined ? "key" : undefined);
+      if (!key) return fallback;
+      if (typeof third === "string") {
+        const inner = keyIn(third, key.offset, text.length, target);
+        if (inner) return at(inner.offset, inner.length);
+      }
+      return at(key.offset, key.length);
+    }
+    if (typeof head === "string" && head !== "$default") {
+      const key = keyIn(head, exportDefault?.index ?? 0, text.length, target) ?? keyIn(head, 0, text.length, target);
+      if (key) return at(key.offset, key.length);
+    }
+    return fallback;
+  };
+}

@@ -3,25 +3,33 @@
  *
  * The TypeScript loader registers each bundle it runs (the name it ran under
  * and a mapper from bundle positions to the user's source positions); an
- * error's stack is searched for the first frame in such a bundle.
+ * error's stack is searched for the first frame in such a bundle. `defineOp`
+ * registers where each custom op was defined, so that a bad value returned by
+ * an op's backward (reported by the engine after the user's code returned, so
+ * with no user frame on the stack) still points into the user's file.
  */
 import type { ErrorLocation } from "../engine/worker-protocol.js";
 
 export type PositionMapper = (line: number, column: number) => ErrorLocation | undefined;
 
 const bundles = new Map<string, PositionMapper>();
+const opLocations = new Map<string, ErrorLocation>();
 
 export function registerUserBundle(runName: string, mapper: PositionMapper): void {
   bundles.set(runName, mapper);
 }
 
-/** Errors thrown while user code runs; undefined when the error did not come from user code. */
-export function describeUserError(e: unknown): { message: string; location?: ErrorLocation } | undefined {
-  if (!(e instanceof Error) && !(typeof e === "object" && e !== null && "stack" in e)) {
-    return bundles.size > 0 && e !== undefined ? { message: `user code threw ${String(e)}` } : undefined;
-  }
-  const err = e as Error;
-  const stack = String(err.stack ?? "");
+/** Where the custom op `name` was defined (the line of its defineOp call). */
+export function registerUserOp(name: string, location: ErrorLocation): void {
+  opLocations.set(name, location);
+}
+
+export function userOpLocation(name: string): ErrorLocation | undefined {
+  return opLocations.get(name);
+}
+
+/** The first user-code frame of a stack, mapped to the user's file. */
+function firstUserFrame(stack: string): ErrorLocation | undefined {
   for (const line of stack.split("\n")) {
     for (const [runName, mapper] of bundles) {
       const at = line.lastIndexOf(runName + ":");
@@ -29,8 +37,33 @@ export function describeUserError(e: unknown): { message: string; location?: Err
       const m = /^:(\d+):(\d+)/.exec(line.slice(at + runName.length));
       if (!m) continue;
       const location = mapper(Number(m[1]), Number(m[2]));
-      if (location) return { message: `${err.name && err.name !== "Error" ? err.name + ": " : ""}${err.message}`, location };
+      if (location) return location;
     }
   }
   return undefined;
+}
+
+/** Where user code called the function that calls this (e.g. the line of a `defineOp(...)`). */
+export function locateUserCaller(): ErrorLocation | undefined {
+  if (bundles.size === 0) return undefined;
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, locateUserCaller);
+  return firstUserFrame(String(holder.stack ?? ""));
+}
+
+/** Errors thrown while user code runs; undefined when the error did not come from user code. */
+export function describeUserError(e: unknown): { message: string; location?: ErrorLocation } | undefined {
+  if (!(e instanceof Error) && !(typeof e === "object" && e !== null && "stack" in e)) {
+    return bundles.size > 0 && e !== undefined ? { message: `user code threw ${typeof e === "string" ? JSON.stringify(e) : String(e)} (not an Error)` } : undefined;
+  }
+  const err = e as Error;
+  const message = `${err.name && err.name !== "Error" ? err.name + ": " : ""}${err.message}`;
+  // The engine's complaint about a value an op returned: "<node> (<op>): …".
+  if (err.name === "UserOpError") {
+    const op = /^\S+ \((.+?)\): /.exec(err.message)?.[1];
+    const location = op !== undefined ? opLocations.get(op) : undefined;
+    return { message: err.message, ...(location ? { location } : {}) };
+  }
+  const location = firstUserFrame(String(err.stack ?? ""));
+  return location ? { message, location } : undefined;
 }
