@@ -10,6 +10,7 @@
  */
 import type { AttrSpec, OpDef } from "../op.js";
 import { ShapeError } from "../op.js";
+import type { Rng } from "../random.js";
 import { type Tensor, sizeOf, shapeText } from "../tensor.js";
 import { attr, jittered } from "./util.js";
 
@@ -17,8 +18,8 @@ const epsAttr: AttrSpec = { type: "number", default: 1e-5, min: 0, doc: "Added t
 
 // γ near 1 and β near 0 but not exactly: at γ = 1, β = 0 a checker could not tell
 // whether a backward forgot to multiply by γ.
-const gammaInit = (shape: number[], rng: Parameters<typeof jittered>[1]) => jittered(shape, rng, 1, 0.1);
-const betaInit = (shape: number[], rng: Parameters<typeof jittered>[1]) => jittered(shape, rng, 0, 0.1);
+const gammaInit = (shape: number[], rng: Rng): Tensor => jittered(shape, rng, 1, 0.1);
+const betaInit = (shape: number[], rng: Rng): Tensor => jittered(shape, rng, 0, 0.1);
 
 // ---------------------------------------------------------------- layer_norm
 
