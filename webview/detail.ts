@@ -87,7 +87,8 @@ function jacobianSection(node: NodeReport, jac: JacobianReport): HTMLElement {
       h("span", { class: "muted" }, `(${jac.kind}, ${jac.rows} × ${jac.cols}: rows = output ${shapeText(jac.outputShape)}, cols = ${jac.wrt} ${shapeText(jac.wrtShape)})`),
       " ", statusBadge(jac.status), " ", h("span", { class: "muted" }, `max rel. error ${fmtRel(jac.maxRelError)}`)),
     sampledNote,
-    jac.diagnosis ? diagnosisText(jac.diagnosis) : null,
+    // The node's own diagnosis is shown above; repeat a Jacobian's only when it says something else.
+    jac.diagnosis && jac.diagnosis.detail !== node.diagnosis?.detail ? diagnosisText(jac.diagnosis) : null,
     jac.rowIndices.length && jac.colIndices.length ? jacobianHeatmaps(jac, node.id) : null,
     jac.worst.length ? worstTable(jac.worst, (e) => `${indexText(e.index[0], jac.outputShape)} / ${indexText(e.index[1], jac.wrtShape)}`, "output / input") : null);
 }

@@ -9,7 +9,8 @@ export function fmt(v: number | null | undefined, digits = 4): string {
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
   if (x === 0) return "0";
   const a = Math.abs(x);
-  return a >= 1e4 || a < 1e-3 ? x.toExponential(digits - 1) : String(Number(x.toPrecision(digits)));
+  // Exponent form without trailing zeros: 1e-5, 2.5e+4.
+  return a >= 1e4 || a < 1e-3 ? x.toExponential(digits - 1).replace(/\.?0+e/, "e") : String(Number(x.toPrecision(digits)));
 }
 
 export const fmtRel = (v: number | null | undefined): string => {

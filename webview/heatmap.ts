@@ -30,9 +30,16 @@ const maxAbs = (...arrays: number[][]): number => {
   return m;
 };
 
-/** Largest side of a heatmap in CSS pixels, and the cell size bounds. */
-const maxSide = 260;
-const maxCell = 28;
+/**
+ * Cell size along one axis: square cells up to 28 px filling about 260 px; a long
+ * axis (a sampled 1024-row Jacobian) gets thinner cells, so no side passes 520 px.
+ */
+function cellSizes(rows: number, cols: number): { cw: number; ch: number } {
+  const square = Math.min(28, Math.floor(260 / Math.max(rows, cols, 1)));
+  if (square >= 2) return { cw: square, ch: square };
+  const along = (n: number) => (n * 2 <= 520 ? Math.min(28, Math.max(2, Math.floor(260 / Math.max(n, 1)))) : 520 / n);
+  return { cw: along(cols), ch: along(rows) };
+}
 
 interface Matrix {
   title: string;
@@ -52,17 +59,17 @@ export function jacobianHeatmaps(jac: JacobianReport, nodeId: string): HTMLEleme
     { title: "numeric (central differences)", values: numeric, scale: valueScale },
     { title: "difference (analytic − numeric)", values: difference, scale: maxAbs(difference) },
   ];
-  const cell = Math.max(1, Math.min(maxCell, Math.floor(maxSide / Math.max(rows, cols, 1))));
+  const { cw, ch } = cellSizes(rows, cols);
   const info = h("div", { class: "heat-info", "aria-live": "polite" }, "Hover a cell to see its indices and values.");
   const canvases: HTMLCanvasElement[] = [];
   let hovered: [number, number] | null = null;
 
   const draw = (canvas: HTMLCanvasElement, m: Matrix): void => {
     const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.max(1, Math.round(cols * cell * dpr));
-    canvas.height = Math.max(1, Math.round(rows * cell * dpr));
-    canvas.style.width = `${cols * cell}px`;
-    canvas.style.height = `${rows * cell}px`;
+    canvas.width = Math.max(1, Math.round(cols * cw * dpr));
+    canvas.height = Math.max(1, Math.round(rows * ch * dpr));
+    canvas.style.width = `${cols * cw}px`;
+    canvas.style.height = `${rows * ch}px`;
     const ctx = canvas.getContext("2d");
     if (!ctx || rows === 0 || cols === 0) return;
     // One pixel per entry, then scaled up without smoothing: cheap for large Jacobians.
@@ -81,10 +88,10 @@ export function jacobianHeatmaps(jac: JacobianReport, nodeId: string): HTMLEleme
       const [r, c] = hovered;
       ctx.lineWidth = Math.max(1, dpr * 1.5);
       ctx.strokeStyle = "#000";
-      ctx.strokeRect(c * cell * dpr, r * cell * dpr, cell * dpr, cell * dpr);
+      ctx.strokeRect(c * cw * dpr, r * ch * dpr, cw * dpr, ch * dpr);
       ctx.strokeStyle = "#fff";
       ctx.lineWidth = Math.max(1, dpr * 0.75);
-      ctx.strokeRect(c * cell * dpr, r * cell * dpr, cell * dpr, cell * dpr);
+      ctx.strokeRect(c * cw * dpr, r * ch * dpr, cw * dpr, ch * dpr);
     }
   };
 

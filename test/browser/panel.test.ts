@@ -1,0 +1,242 @@
+/**
+ * The standalone GradLens page (the same bundle as the VS Code panel) in Debian's
+ * chromium: graph, selection, heatmaps, mismatch table, hostile names, CSP, and the
+ * render time of a 100-node graph (printed and written to artifacts/, not asserted).
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { cpus, loadavg } from "node:os";
+import type { Page } from "playwright-core";
+import { renderStandaloneHtml } from "../../src/html/standalone.js";
+import { statusStyles } from "../../src/engine/mermaid.js";
+import type { Report } from "../../src/engine/report.js";
+import { fmt } from "../../webview/format.js";
+import { launch, openPage, waitForGraph, writeArtifact, type Browser } from "./browser.js";
+import { buggyMlpReport, chain100Report, hostileIds, hostileReport, seedMlpReport } from "./fixtures.js";
+
+let browser: Browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const buggy = buggyMlpReport();
+
+async function open(report: Report, name: string) {
+  const opened = await openPage(browser, renderStandaloneHtml(report), name);
+  const rendered = await waitForGraph(opened.page);
+  return { ...opened, rendered };
+}
+
+/** The SVG group of a graph node, by the user's id. */
+const graphNode = (page: Page, id: string) => page.locator(`g.node[data-node-id="${cssEscape(id)}"]`);
+const cssEscape = (s: string) => s.replace(/["\\]/g, "\\$&");
+
+const rgb = (hex: string) => {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
+};
+const fillOf = (status: keyof typeof statusStyles) => rgb(/fill:(#[0-9a-f]{6})/.exec(statusStyles[status])![1]);
+
+/** Distinct colours drawn on a canvas (a blank canvas has one). */
+const canvasColours = (page: Page, selector: string) =>
+  page.$$eval(selector, (canvases) => canvases.map((c) => {
+    const canvas = c as HTMLCanvasElement;
+    const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const seen = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    return seen.size;
+  }));
+
+describe("standalone page of a real report", () => {
+  test("graph: one SVG node per input and node, each with its status class and colour", async () => {
+    const { page, probe, rendered } = await open(buggy, "graph");
+    const expected = [
+      ...buggy.inputs.map((i) => ({ id: i.id, cls: "input" as const })),
+      ...buggy.nodes.map((n) => ({ id: n.id, cls: n.status })),
+    ];
+    assert.equal(rendered.nodes, expected.length);
+    assert.equal(await page.locator("g.node").count(), expected.length);
+    for (const { id, cls } of expected) {
+      const node = graphNode(page, id);
+      assert.equal(await node.count(), 1, id);
+      assert.match((await node.getAttribute("class"))!, new RegExp(`\\b${cls}\\b`), id);
+      const fill = await node.evaluate((g) => getComputedStyle(g.querySelector("rect, polygon, path")!).fill);
+      assert.equal(fill, fillOf(cls), `${id} (${cls})`);
+    }
+    // Edges carry shapes: fc1 → h carries [4, 5].
+    assert.ok((await page.locator(".edgeLabel").allTextContents()).includes("[4, 5]"));
+    assert.match((await page.locator(".summary").textContent())!, /buggy-mlp · exhaustive · rtol 0\.001 atol 1e-5 · 3 pass 2 fail 0 kink 0 skipped/);
+    assert.deepEqual([probe.pageErrors, probe.consoleErrors, await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)], [[], [], []]);
+    await page.close();
+  });
+
+  test("selection: clicking a failing node shows its heatmaps, diagnosis and worst entries", async () => {
+    const { page } = await open(buggy, "select");
+    await graphNode(page, "p").click();
+    const detail = page.locator('.detail[data-node="p"]');
+    await detail.waitFor();
+    assert.match((await graphNode(page, "p").getAttribute("class"))!, /\bselected\b/);
+    assert.match((await detail.locator(".diagnosis").first().textContent())!, /missing off-diagonal terms.*off-diagonal entry/s);
+    const canvases = detail.locator("canvas.heatmap");
+    assert.equal(await canvases.count(), 3);
+    for (const colours of await canvasColours(page, '.detail[data-node="p"] canvas.heatmap')) assert.ok(colours > 2, `a blank heatmap (${colours} colours)`);
+    // The worst entries are the report's, in its order.
+    const jac = buggy.nodes.find((n) => n.id === "p")!.jacobians[0];
+    const rows = await detail.locator("table.worst tbody tr").allTextContents();
+    assert.equal(rows.length, jac.worst.length);
+    jac.worst.forEach((w, i) => {
+      assert.ok(rows[i].includes(fmt(w.analytic)) && rows[i].includes(fmt(w.numeric)), `${rows[i]} vs ${JSON.stringify(w)}`);
+    });
+    // Keyboard: Tab-focusable nodes, Enter selects.
+    await graphNode(page, "fc1").focus();
+    await page.keyboard.press("Enter");
+    await page.locator('.detail[data-node="fc1"]').waitFor();
+    assert.equal(await page.locator('.detail[data-node="fc1"] .jacobian').count(), 3); // x, W, b
+    await page.close();
+  });
+
+  test("mismatch table: every failure, worst first; click and Enter select", async () => {
+    const { page } = await open(buggy, "table");
+    const rows = page.locator("table.mismatches tbody tr");
+    const failing = [...buggy.nodes.map((n) => ({ name: n.id, s: n.status, e: n.maxRelError })), ...buggy.gradients.map((g) => ({ name: g.name, s: g.status, e: g.maxRelError }))]
+      .filter((r) => r.s === "fail" || r.s === "kink");
+    const names = await rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.name!));
+    assert.deepEqual([...names].sort(), failing.map((r) => r.name).sort());
+    const errs = names.map((n) => failing.find((r) => r.name === n)!.e);
+    for (let i = 1; i < errs.length; i++) assert.ok(errs[i - 1] >= errs[i], `row ${i} is worse than row ${i - 1}: ${names.join(", ")}`);
+    await rows.filter({ has: page.locator("code", { hasText: /^p$/ }) }).click();
+    await page.locator('.detail[data-node="p"]').waitFor();
+    await rows.filter({ has: page.locator("code", { hasText: /^fc2\.W$/ }) }).focus();
+    await page.keyboard.press("Enter");
+    await page.locator('.detail[data-node="fc2"]').waitFor();
+    assert.match((await graphNode(page, "fc2").getAttribute("class"))!, /\bselected\b/);
+    await page.close();
+  });
+
+  test("hover on a heatmap shows the entry's output/input indices and the three values", async () => {
+    const { page } = await open(buggy, "hover");
+    await graphNode(page, "p").click();
+    const canvas = page.locator('.detail[data-node="p"] canvas.heatmap').first();
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    const jac = buggy.nodes.find((n) => n.id === "p")!.jacobians[0];
+    const [r, c] = [5, 4]; // row 5 = p[1, 2], col 4 = fc2[1, 1]
+    const cols = jac.colIndices.length;
+    await canvas.hover({ position: { x: ((c + 0.5) * box.width) / cols, y: ((r + 0.5) * box.height) / jac.rowIndices.length } });
+    const info = (await page.locator('.detail[data-node="p"] .heat-info').textContent())!;
+    const i = r * cols + c;
+    const a = jac.analytic[i], n = jac.numeric[i];
+    assert.equal(info, `row 5 = p output [1, 2], col 4 = fc2 [1, 1]: analytic ${fmt(a)}, numeric ${fmt(n)}, difference ${fmt(a - n)}`);
+    await page.close();
+  });
+
+  test("a sampled Jacobian says so", async () => {
+    const { page } = await open(buggyMlpReport({ mode: "sampled", samples: 6 }), "sampled");
+    await graphNode(page, "h").click();
+    assert.match((await page.locator('.detail[data-node="h"] .sampled').textContent())!, /^Sampled: 120 of 400 entries checked; showing 20 of 20 rows × 6 of 20 columns/);
+    await page.close();
+  });
+
+  test("host messages: graph without a check, select, error", async () => {
+    const { page } = await open(seedMlpReport(), "messages");
+    assert.match((await page.locator(".all-pass").textContent())!, /No mismatches/);
+    const view = { name: "unchecked", inputs: buggy.inputs, nodes: buggy.nodes.map(({ status: _s, jacobians: _j, ...n }) => n), output: buggy.output };
+    await page.evaluate(() => delete document.documentElement.dataset.rendered);
+    await page.evaluate((v) => window.postMessage({ type: "graph", view: v }, "*"), view);
+    const rendered = await waitForGraph(page);
+    assert.equal(rendered.nodes, 7);
+    assert.equal(await page.locator("g.node.unchecked").count(), 5);
+    await page.evaluate(() => window.postMessage({ type: "select", nodeId: "fc2" }, "*"));
+    await page.locator('.detail[data-node="fc2"]').waitFor();
+    await page.evaluate(() => window.postMessage({ type: "error", message: "<b>x</b> failed" }, "*"));
+    assert.equal(await page.locator(".banner.error").textContent(), "<b>x</b> failed");
+    await page.close();
+  });
+});
+
+describe("security", () => {
+  test("hostile names show literally and run nothing", async () => {
+    const report = hostileReport();
+    const { page, probe, rendered } = await open(report, "hostile");
+    assert.equal(rendered.nodes, 6);
+    const labels = await page.locator("g.node").allTextContents();
+    for (const id of Object.values(hostileIds)) {
+      assert.ok(labels.some((l) => l.includes(id)), `${JSON.stringify(id)} not shown literally in ${JSON.stringify(labels)}`);
+      await graphNode(page, id).click();
+      assert.equal(await page.locator(".detail-title").textContent(), id);
+    }
+    assert.match((await page.locator(".summary").textContent())!, /<b>evil<\/b> "net" %%\{init\}%%/);
+    assert.match((await page.locator("table.mismatches").textContent())!, /<script>__pwned=2;alert\(2\)<\/script>/);
+    const globals = await page.evaluate(() => {
+      const w = window as unknown as { __pwned?: unknown; __alerts: string[]; __violations: string[] };
+      return { pwned: w.__pwned ?? null, alerts: w.__alerts, violations: w.__violations, imgs: document.querySelectorAll("img").length, scripts: document.scripts.length, bold: document.querySelectorAll("b").length };
+    });
+    assert.deepEqual(globals, { pwned: null, alerts: [], violations: [], imgs: 0, scripts: 3, bold: 0 });
+    assert.deepEqual([probe.alerts, probe.pageErrors, probe.consoleErrors], [[], [], []]);
+    // Mermaid stayed in strict mode: the %%{init}%% directive did not switch it to "loose".
+    assert.equal(await page.locator("g.node a, svg [onclick]").count(), 0);
+    await page.close();
+  });
+
+  test("CSP: a script without the nonce and a remote image are blocked", async () => {
+    const html = renderStandaloneHtml(seedMlpReport());
+    const nonce = /nonce="([^"]+)"/.exec(html)![1];
+    // Before the last </body>: the inlined bundles contain that text too.
+    const at = html.lastIndexOf("</body>");
+    const injected = html.slice(0, at) +
+      `<script>window.__noNonce = 1</script><script nonce="${nonce}">window.__withNonce = 1</script><img src="https://example.invalid/x.png">` + html.slice(at);
+    const { page } = await openPage(browser, injected, "csp");
+    await waitForGraph(page);
+    const result = await page.evaluate(() => {
+      const w = window as unknown as { __noNonce?: number; __withNonce?: number; __violations: string[] };
+      return { noNonce: w.__noNonce ?? null, withNonce: w.__withNonce ?? null, violations: w.__violations };
+    });
+    assert.equal(result.noNonce, null);
+    assert.equal(result.withNonce, 1);
+    assert.ok(result.violations.some((v) => v.startsWith("script-src")), JSON.stringify(result.violations));
+    assert.ok(result.violations.some((v) => v.startsWith("img-src") && v.includes("example.invalid")), JSON.stringify(result.violations));
+    const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+    assert.equal(csp, `default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src 'none'; script-src 'nonce-${nonce}'`);
+    await page.close();
+  });
+});
+
+describe("size and looks", () => {
+  test("a 100-node network renders its graph (time recorded in artifacts/graph-render-100.json)", async () => {
+    const report = chain100Report();
+    const started = Date.now();
+    const { page, rendered } = await open(report, "chain-100");
+    const wallMs = Date.now() - started;
+    assert.equal(rendered.nodes, report.nodes.length + report.inputs.length);
+    assert.equal(await page.locator("g.node").count(), 101);
+    // Load average too: the machine is shared, and a busy CPU stretches the figure.
+    const figure = {
+      nodes: rendered.nodes, renderMs: rendered.ms, openToRenderedMs: wallMs, budgetMs: 2000,
+      loadAverage1m: Number(loadavg()[0].toFixed(2)), cpus: cpus().length, chromium: browser.context.browser()?.version() ?? "chromium",
+    };
+    writeArtifact("graph-render-100.json", JSON.stringify(figure, null, 2) + "\n");
+    console.log(`graph render, ${rendered.nodes} nodes: ${rendered.ms} ms in the page (${wallMs} ms from opening the file)`);
+    await page.close();
+  });
+
+  for (const scheme of ["light", "dark"] as const) {
+    test(`screenshot, ${scheme}`, async () => {
+      const opened = await openPage(browser, renderStandaloneHtml(buggy), `shot-${scheme}`);
+      await opened.page.emulateMedia({ colorScheme: scheme });
+      await opened.page.reload();
+      await waitForGraph(opened.page);
+      const bg = await opened.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.equal(bg, scheme === "dark" ? "rgb(30, 30, 30)" : "rgb(255, 255, 255)");
+      await graphNode(opened.page, "p").click();
+      const canvas = opened.page.locator('.detail[data-node="p"] canvas.heatmap').nth(1);
+      await canvas.scrollIntoViewIfNeeded();
+      const box = (await canvas.boundingBox())!;
+      await canvas.hover({ position: { x: box.width * 0.3, y: box.height * 0.4 } });
+      writeArtifact(`panel-${scheme}.png`, await opened.page.screenshot({ fullPage: true }));
+      await opened.page.close();
+    });
+  }
+});
