@@ -146,6 +146,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
     } else {
       outputShape = []; // custom op without outputShape: found by running forward below
     }
+    if (r.op.builtin) checkClassCount(r, inputs, inputShapes);
     nodes.push({ id: r.spec.id, op: r.op, inputs: r.inputs, attrs, params, inputShapes, outputShape, specIndex: r.index, labelInputs: labelPositions });
     if (r.op.outputShape) {
       if (sizeOf(outputShape) > maxSize) throw new NetworkError(`${r.spec.id}: output ${shapeText(outputShape)} has ${sizeOf(outputShape)} values, over the limit of ${maxSize}`, ["nodes", r.index]);
@@ -174,6 +175,23 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
   }
   // Only nodes that feed the output matter; the rest are still checked locally.
   return { name: spec.name ?? options.file?.replace(/^.*[\\/]/, "").replace(/\.gradnet\.(json|ts)$/, "") ?? "network", seed, file: options.file, inputs, nodes, output, projection, spec };
+}
+
+/**
+ * A built-in loss reads label y_b as a column of its scores [B, C]: a label
+ * input with more classes than C could name a column that is not there.
+ */
+function checkClassCount(r: Resolved, inputs: GraphInput[], inputShapes: number[][]): void {
+  const scores = inputShapes[0];
+  const C = scores[scores.length - 1];
+  for (const k of r.op.labelInputs ?? []) {
+    const labels = inputs.find((i) => i.id === r.inputs[k]);
+    if (labels?.classes === undefined || labels.classes <= C) continue;
+    throw new NetworkError(
+      `'${labels.id}' has ${labels.classes} classes, but ${r.spec.id} (${r.op.name}) scores only ${C} (its input '${r.inputs[0]}' has shape ${shapeText(scores)}): a label could name a class with no score`,
+      ["inputs", labels.id, "classes"],
+    );
+  }
 }
 
 function inputPath(r: { spec: NodeSpec; index: number }, k: number): SpecPath {
@@ -330,6 +348,10 @@ function buildParams(op: OpDef, node: NodeSpec, i: number, ctx: ShapeContext, rn
     }
   }
   for (const [name, spec] of Object.entries(specs)) {
+    if (spec.enabled && !spec.enabled(ctx.attrs)) {
+      if (given?.[name] !== undefined) throw new NetworkError(`${node.id} has no parameter '${name}' with these attributes (e.g. bias: false)`, ["nodes", i, "params", name], "key");
+      continue;
+    }
     let shape: number[];
     try {
       shape = spec.shape(ctx);
@@ -367,24 +389,33 @@ type Resolved = { spec: NodeSpec; op: OpDef; inputs: string[]; index: number };
 function topologicalOrder(nodes: Resolved[], nodeIndex: Map<string, number>): Resolved[] {
   const state = new Array<0 | 1 | 2>(nodes.length).fill(0); // 0 new, 1 on stack, 2 done
   const order: Resolved[] = [];
-  const visit = (i: number, trail: number[]): void => {
-    if (state[i] === 2) return;
-    if (state[i] === 1) {
-      const cycle = [...trail.slice(trail.indexOf(i)), i].map((k) => nodes[k].spec.id);
-      const from = trail[trail.length - 1];
-      const k = nodes[from].inputs.indexOf(nodes[i].spec.id);
-      throw new NetworkError(`cycle: ${cycle.join(" → ")}`, nodes[from].spec.inputs !== undefined ? ["nodes", from, "inputs", k] : ["nodes", from]);
+  // Depth-first, post-order, with an explicit stack: a chain of 100,000 nodes
+  // listed in reverse would overflow the call stack of a recursive walk.
+  for (let root = 0; root < nodes.length; root++) {
+    if (state[root] === 2) continue;
+    const stack: { i: number; next: number }[] = [{ i: root, next: 0 }];
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const inputs = nodes[top.i].inputs;
+      if (top.next === inputs.length) {
+        state[top.i] = 2;
+        order.push(nodes[top.i]);
+        stack.pop();
+        continue;
+      }
+      const k = top.next++;
+      const j = nodeIndex.get(inputs[k]);
+      if (j === undefined || state[j] === 2) continue;
+      if (state[j] === 1) {
+        const trail = stack.map((f) => f.i);
+        const cycle = [...trail.slice(trail.indexOf(j)), j].map((m) => nodes[m].spec.id);
+        throw new NetworkError(`cycle: ${cycle.join(" → ")}`, nodes[top.i].spec.inputs !== undefined ? ["nodes", top.i, "inputs", k] : ["nodes", top.i]);
+      }
+      state[j] = 1;
+      stack.push({ i: j, next: 0 });
     }
-    state[i] = 1;
-    for (const name of nodes[i].inputs) {
-      const j = nodeIndex.get(name);
-      if (j !== undefined) visit(j, [...trail, i]);
-    }
-    state[i] = 2;
-    order.push(nodes[i]);
-  };
-  // Iterative over roots, recursive inside: networks are small enough in depth.
-  for (let i = 0; i < nodes.length; i++) visit(i, []);
+  }
   return order;
 }
 
