@@ -189,7 +189,7 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
       builtinOp: {
         enum: builtins.map((op) => op.name),
         enumDescriptions: builtins.map((op) => op.summary ?? ""),
-        errorMessage: "must be a built-in op",
+        errorMessage: "unknown op: use a built-in op, or declare a custom op in the top-level \"ops\"",
       },
     },
   };
