@@ -63,7 +63,7 @@ function toPath(instancePath: string): SpecPath {
 
 const quoted = (s: string) => `'${s}'`;
 
-/** Every schema problem of a parsed network, at most one per value, in path order. */
+/** Every schema problem of a parsed network, at most one per value (the loader sorts them by position). */
 export function schemaProblems(value: unknown, schema: object = schemaJson): SpecProblem[] {
   const validate = validator(schema);
   if (validate(value)) return [];
@@ -72,7 +72,7 @@ export function schemaProblems(value: unknown, schema: object = schemaJson): Spe
   // An anyOf reports its own failure and each branch's: keep the anyOf only.
   const anyOfs = errors.filter((e) => e.keyword === "anyOf");
   const kept = errors.filter(
-    (e) => e.keyword === "anyOf" || !anyOfs.some((a) => e.schemaPath.startsWith(a.schemaPath + "/") && e.instancePath.startsWith(a.instancePath)),
+    (e) => e.keyword === "anyOf" || !anyOfs.some((a) => e.schemaPath.startsWith(a.schemaPath + "/") && (e.instancePath + "/").startsWith(a.instancePath + "/")),
   );
   // "unit" where "units" is required is one mistake, not two: keep only the unknown key, which suggests the fix.
   const misspelt = new Set<string>();
