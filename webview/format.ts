@@ -13,10 +13,8 @@ export function fmt(v: number | null | undefined, digits = 4): string {
   return a >= 1e4 || a < 1e-3 ? x.toExponential(digits - 1).replace(/\.?0+e/, "e") : String(Number(x.toPrecision(digits)));
 }
 
-export const fmtRel = (v: number | null | undefined): string => {
-  const x = num(v);
-  return Number.isFinite(x) ? x.toExponential(1) : fmt(x);
-};
+/** Relative errors: two significant digits are plenty (1.9, 0.5, 3.2e-9). */
+export const fmtRel = (v: number | null | undefined): string => fmt(v, 2);
 
 export const shapeText = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
 

@@ -95,8 +95,11 @@ export class GraphView2D {
     this.sizeSvg(adopted);
     this.decorateNodes(adopted, graph.nodeIdOf);
     if (zoom) this.applyZoom(zoom);
-    else this.fit();
-    if (this.selected) this.highlight(this.selected);
+    else this.initialView();
+    if (this.selected) {
+      this.highlight(this.selected);
+      if (!zoom) this.reveal(this.selected);
+    }
     this.callbacks.onRendered(this.nodeEls.size, Math.round(performance.now() - started));
   }
 
@@ -108,7 +111,8 @@ export class GraphView2D {
   /** Scroll the selected node into view without changing the zoom. */
   reveal(nodeId: string): void {
     const el = this.nodeEls.get(nodeId);
-    if (!el) return;
+    // While a new render is on its way the old SVG is still in place; skip stale nodes.
+    if (!el || !el.isConnected) return;
     const vp = this.viewport.getBoundingClientRect();
     const r = el.getBoundingClientRect();
     if (r.left >= vp.left && r.right <= vp.right && r.top >= vp.top && r.bottom <= vp.bottom) return;
@@ -210,6 +214,24 @@ export class GraphView2D {
     const pad = 16;
     const scale = Math.min(1.5, (rect.width - 2 * pad) / width, (rect.height - 2 * pad) / height);
     this.applyZoom({ scale, x: (rect.width - width * scale) / 2, y: (rect.height - height * scale) / 2 });
+  }
+
+  /**
+   * The whole graph when it fits legibly; a long graph (a 100-node chain) would shrink
+   * to a hairline, so it opens at a readable scale at its start instead, to be panned.
+   */
+  private initialView(): void {
+    this.fit();
+    if (this.zoom.scale >= 0.5) return;
+    const rect = this.viewport.getBoundingClientRect();
+    const scale = 0.8;
+    const { width, height } = this.size;
+    const pad = 16;
+    this.applyZoom({
+      scale,
+      x: width * scale < rect.width ? (rect.width - width * scale) / 2 : pad,
+      y: height * scale < rect.height ? (rect.height - height * scale) / 2 : pad,
+    });
   }
 
   private applyZoom(zoom: Zoom, notify = true): void {

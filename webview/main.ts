@@ -65,7 +65,7 @@ const legend = h("div", { class: "legend", "aria-label": "Node colours" },
     }
     return h("span", { class: "legend-item" }, swatch, k);
   }));
-const notes = h("ul", { class: "notes" });
+const notes = h("div", { class: "notes" });
 const graph = new GraphView2D({
   onSelect: (id) => select(id, true),
   onZoom: (zoom: Zoom) => save({ zoom }),
@@ -114,7 +114,12 @@ function show(report: Report | undefined, view: GraphView, restoring = false): v
   save({ report, view, ...(restoring ? {} : { zoom: undefined }) });
   showBanner("", null);
   renderSummary(report, view);
-  replace(notes, ...[...(report?.reduction ? [report.reduction] : []), ...(report?.notes ?? [])].map((n) => h("li", {}, n)));
+  const noteTexts = [...(report?.reduction ? [report.reduction] : []), ...(report?.notes ?? [])];
+  const items = noteTexts.map((n) => h("li", {}, n));
+  // A few notes are read; a hundred "sampled" lines are folded away.
+  replace(notes, items.length === 0 ? null
+    : items.length <= 4 ? h("ul", {}, ...items)
+      : h("details", {}, h("summary", {}, `${items.length} notes`), h("ul", {}, ...items)));
   replace(mismatchPane, h("h2", {}, "Mismatches"),
     report ? renderMismatchTable(report, (id) => select(id, true)) : h("p", { class: "muted" }, "Not checked yet."));
   void graph.render(view, restoring ? state.zoom : undefined);

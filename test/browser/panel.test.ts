@@ -176,6 +176,7 @@ describe("security", () => {
     });
     assert.deepEqual(globals, { pwned: null, alerts: [], violations: [], imgs: 0, scripts: 3, bold: 0 });
     assert.deepEqual([probe.alerts, probe.pageErrors, probe.consoleErrors], [[], [], []]);
+    writeArtifact("hostile.png", await page.screenshot({ fullPage: true }));
     // Mermaid stayed in strict mode: the %%{init}%% directive did not switch it to "loose".
     assert.equal(await page.locator("g.node a, svg [onclick]").count(), 0);
     await page.close();
@@ -218,6 +219,7 @@ describe("size and looks", () => {
       loadAverage1m: Number(loadavg()[0].toFixed(2)), cpus: cpus().length, chromium: browser.context.browser()?.version() ?? "chromium",
     };
     writeArtifact("graph-render-100.json", JSON.stringify(figure, null, 2) + "\n");
+    writeArtifact("graph-100.png", await page.screenshot());
     console.log(`graph render, ${rendered.nodes} nodes: ${rendered.ms} ms in the page (${wallMs} ms from opening the file)`);
     await page.close();
   });
@@ -235,6 +237,7 @@ describe("size and looks", () => {
       await canvas.scrollIntoViewIfNeeded();
       const box = (await canvas.boundingBox())!;
       await canvas.hover({ position: { x: box.width * 0.3, y: box.height * 0.4 } });
+      await opened.page.evaluate(() => window.scrollTo(0, 0));
       writeArtifact(`panel-${scheme}.png`, await opened.page.screenshot({ fullPage: true }));
       await opened.page.close();
     });
