@@ -133,6 +133,37 @@ describe("standalone page of a real report", () => {
     await page.close();
   });
 
+  test("pan and zoom: buttons, wheel and drag move the graph; a drag selects nothing", async () => {
+    const { page } = await open(buggy, "panzoom");
+    const transform = async () => {
+      const t = await page.locator(".graph-canvas").evaluate((el) => new DOMMatrix(getComputedStyle(el).transform));
+      return { scale: t.a, x: t.e, y: t.f };
+    };
+    const start = await transform();
+    await page.getByRole("button", { name: "Zoom in" }).click();
+    const zoomed = await transform();
+    assert.ok(Math.abs(zoomed.scale / start.scale - 1.25) < 1e-3, `${JSON.stringify([start, zoomed])}`);
+    const vp = (await page.locator(".graph-viewport").boundingBox())!;
+    await page.mouse.move(vp.x + 40, vp.y + 40);
+    await page.mouse.wheel(0, 300);
+    const wheeled = await transform();
+    assert.ok(wheeled.scale < zoomed.scale, "wheel down zooms out");
+    // Drag from a node: the graph moves and the node is not selected.
+    const before = await page.locator(".detail").getAttribute("data-node");
+    const box = (await graphNode(page, "fc2").boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 60, box.y + box.height / 2 + 25, { steps: 5 });
+    await page.mouse.up();
+    const dragged = await transform();
+    assert.ok(Math.abs(dragged.x - wheeled.x + 60) < 1 && Math.abs(dragged.y - wheeled.y - 25) < 1, `${JSON.stringify([wheeled, dragged])}`);
+    assert.equal(await page.locator(".detail").getAttribute("data-node"), before);
+    await page.getByRole("button", { name: "Fit the graph" }).click();
+    const fitted = (await page.locator(".graph-canvas svg").boundingBox())!;
+    assert.ok(fitted.x >= vp.x && fitted.x + fitted.width <= vp.x + vp.width + 1, "fit puts the whole graph in view");
+    await page.close();
+  });
+
   test("a sampled Jacobian says so", async () => {
     const { page } = await open(buggyMlpReport({ mode: "sampled", samples: 6 }), "sampled");
     await graphNode(page, "h").click();
@@ -213,14 +244,19 @@ describe("size and looks", () => {
     const wallMs = Date.now() - started;
     assert.equal(rendered.nodes, report.nodes.length + report.inputs.length);
     assert.equal(await page.locator("g.node").count(), 101);
+    // The same report again, as the host sends it after a re-check: Mermaid is warm now.
+    await page.evaluate(() => delete document.documentElement.dataset.rendered);
+    await page.evaluate((r) => window.postMessage({ type: "report", report: r }, "*"), report);
+    const again = await waitForGraph(page);
     // Load average too: the machine is shared, and a busy CPU stretches the figure.
     const figure = {
-      nodes: rendered.nodes, renderMs: rendered.ms, openToRenderedMs: wallMs, budgetMs: 2000,
+      nodes: rendered.nodes, renderMs: rendered.ms, openToRenderedMs: wallMs, rerenderMs: again.ms, budgetMs: 2000,
       loadAverage1m: Number(loadavg()[0].toFixed(2)), cpus: cpus().length, chromium: browser.context.browser()?.version() ?? "chromium",
     };
     writeArtifact("graph-render-100.json", JSON.stringify(figure, null, 2) + "\n");
     writeArtifact("graph-100.png", await page.screenshot());
-    console.log(`graph render, ${rendered.nodes} nodes: ${rendered.ms} ms in the page (${wallMs} ms from opening the file)`);
+    console.log(`graph render, ${rendered.nodes} nodes: ${rendered.ms} ms in the page (${wallMs} ms from opening the file; ` +
+      `re-render ${again.ms} ms; load average ${figure.loadAverage1m} on ${figure.cpus} CPUs)`);
     await page.close();
   });
 
