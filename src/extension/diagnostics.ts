@@ -104,10 +104,11 @@ export class Diagnostics implements vscode.Disposable {
         }
         out.push(diag);
       }
-      // End-to-end failures whose node passed its local check (rare: say where the gradient belongs).
-      const failedNodes = new Set(report.nodes.filter((n) => n.status === "fail").map((n) => n.id));
+      // End-to-end failures matter on their own only when no node failed its local
+      // check: otherwise they are the failing node's error carried upstream.
+      const localFailure = report.nodes.some((n) => n.status === "fail");
       for (const g of report.gradients) {
-        if (g.status !== "fail" || (g.node && failedNodes.has(g.node))) continue;
+        if (g.status !== "fail" || localFailure) continue;
         const node = g.node ? report.nodes.find((n) => n.id === g.node) : undefined;
         const input = !g.node ? defs?.inputs.find((i) => i.id === g.name) : undefined;
         const range = node ? nodeRange(node.id, node.location)

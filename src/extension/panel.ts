@@ -207,7 +207,14 @@ export function graphWithoutCheck(uri: vscode.Uri): GraphView | undefined {
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (!document) return undefined;
   try {
-    return describeGraph(loadNetworkText(document.getText(), uri.fsPath).graph);
+    const loaded = loadNetworkText(document.getText(), uri.fsPath);
+    const view = describeGraph(loaded.graph);
+    // Locations let the page offer "Go to definition" before any check ran.
+    view.nodes.forEach((node, i) => {
+      const at = loaded.locate(["nodes", loaded.graph.nodes[i].specIndex]);
+      node.location = { file: uri.fsPath, line: at.line, column: at.column };
+    });
+    return view;
   } catch {
     return undefined;
   }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# npm run test:editor — the extension's integration tests in a real VS Code.
+# Installs the editor host when missing (install.sh: ~3-5 min the first time),
+# builds the extension and the tests, prepares a fresh workspace with the
+# examples and test fixtures, and runs the mocha suite in the extension host.
+# Exit status: the extension host's (0 = all tests passed).
+#   GRADLENS_EDITOR_GREP=pattern   run only the matching tests
+#   VERBOSE=1                      show the workbench's own log and console
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+ROOT=${VSHOST_ROOT:-$REPO/.vshost}
+export VSHOST_ROOT="$ROOT"
+
+bash "$HERE/install.sh"
+( cd "$REPO" && node scripts/build.mjs && node "$HERE/build-tests.mjs" )
+
+WS="$ROOT/ws"
+rm -rf "$WS"
+mkdir -p "$WS/examples" "$WS/fixtures"
+cp "$REPO"/examples/*.gradnet.json "$WS/examples/"
+[ -d "$REPO/examples/buggy" ] && cp -r "$REPO/examples/buggy" "$WS/examples/"
+cp -r "$REPO"/test/editor/fixtures/. "$WS/fixtures/"
+mkdir -p "$REPO/artifacts"
+
+# Old runs' folders (profiles, logs) are only for post-mortems: keep the last 3.
+if [ -d "$ROOT/run" ]; then ls -dt "$ROOT"/run/r* 2>/dev/null | tail -n +4 | xargs -r rm -rf; fi
+
+exec node "$HERE/host.mjs" "--extensionDevelopmentPath=$REPO" \
+  "--extensionTestsPath=$REPO/out/editor-tests/index.js" "--artifacts=$REPO/artifacts" "$WS"

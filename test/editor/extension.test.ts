@@ -1,0 +1,344 @@
+/**
+ * GradLens in a real VS Code (code-server's workbench and Node extension host),
+ * driven like a user: the command palette, clicks inside the panel, hovers and
+ * the Problems panel. Assertions read VS Code's own state and the webview DOM.
+ *
+ * The suites run in order and share the workspace prepared by
+ * scripts/editor-host/test-editor.sh (copies of examples/ and fixtures/).
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { GradLensApi } from "../../src/extension/extension.js";
+import { statusStyles } from "../../src/engine/mermaid.js";
+import type { Report } from "../../src/engine/report.js";
+import {
+  clickInWebview, clickNotificationButton, inWebview, pickInQuickPick, runFromPalette, screenshot, setTheme, sleep,
+  until, waitInWebview,
+} from "./ui.js";
+
+const EXTENSION_ID = "gradlens.gradlens";
+const artifacts = process.env.GRADLENS_ARTIFACTS ?? path.resolve(__dirname, "../../artifacts");
+const ws = () => vscode.workspace.workspaceFolders![0].uri;
+const fileIn = (...parts: string[]) => vscode.Uri.joinPath(ws(), ...parts);
+
+let api: GradLensApi;
+
+/** Opens a file in the first editor column and focuses it. */
+async function open(uri: vscode.Uri): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  return vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
+}
+
+/** Resolves with the next check record of this file. */
+function nextCheck(uri: vscode.Uri) {
+  return new Promise<NonNullable<ReturnType<GradLensApi["lastCheck"]>>>((resolve) => {
+    const sub = api.onDidCheck((r) => {
+      if (r.uri.toString() === uri.toString()) {
+        sub.dispose();
+        resolve(r);
+      }
+    });
+  });
+}
+
+function reportOf(record: { outcome: { kind: string } }): Report {
+  assert.equal(record.outcome.kind, "report", `expected a report, got ${JSON.stringify(record.outcome)}`);
+  return (record.outcome as unknown as { report: Report }).report;
+}
+
+/** The panel page drew its graph (a "rendered" message after `since` messages). */
+async function rendered(uri: vscode.Uri, since = 0): Promise<{ nodes: number }> {
+  return until(`the GradLens panel of ${path.basename(uri.fsPath)} to render`, () =>
+    api.panelMessages(uri).slice(since).find((m) => m.type === "rendered") as { nodes: number } | undefined, 60_000);
+}
+
+/** Each graph node in the panel: its id, Mermaid classes and the fill its shape is painted with. */
+function graphNodes(title: string) {
+  return inWebview(title, () => [...document.querySelectorAll<SVGGElement>("g.node[data-node-id]")].map((g) => {
+    const shape = g.querySelector("rect, polygon, circle, ellipse, path");
+    return { id: g.dataset.nodeId!, classes: g.getAttribute("class") ?? "", fill: shape ? getComputedStyle(shape).fill : "" };
+  }));
+}
+
+function fillOf(status: keyof typeof statusStyles): string {
+  const hex = /fill:#([0-9a-f]{6})/i.exec(statusStyles[status])![1];
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+/** The 0-based line of the first line containing `needle`. */
+function lineOf(doc: vscode.TextDocument, needle: string): number {
+  const i = doc.getText().indexOf(needle);
+  assert.ok(i >= 0, `${needle} not in ${doc.uri.fsPath}`);
+  return doc.positionAt(i).line;
+}
+
+function workerThreads(): number {
+  // Node names a worker_threads thread "WorkerThread" (the extension host runs on Node 24 here).
+  return fs.readdirSync("/proc/self/task").filter((t) => {
+    try { return fs.readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "WorkerThread"; } catch { return false; }
+  }).length;
+}
+
+async function hoverText(uri: vscode.Uri, position: vscode.Position): Promise<{ text: string; hovers: vscode.Hover[] }> {
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", uri, position);
+  const text = hovers.flatMap((h) => h.contents).map((c) => typeof c === "string" ? c : "value" in c ? c.value : "").join("\n");
+  return { text, hovers };
+}
+
+describe("GradLens in a real VS Code", function () {
+  this.timeout(180_000);
+
+  before(async () => {
+    await setTheme("Default Light Modern");
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("activates by itself in a workspace that holds network files", async () => {
+    const ext = vscode.extensions.getExtension<GradLensApi>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
+    await until("activation through workspaceContains", () => ext.isActive, 30_000);
+    api = ext.exports;
+    assert.equal(typeof api.lastCheck, "function");
+  });
+
+  describe("a correct network (seed-mlp)", () => {
+    const uri = () => fileIn("examples", "seed-mlp.gradnet.json");
+    const title = "GradLens: seed-mlp";
+
+    it("GradLens: Check Gradients from the command palette checks it and draws every node in its status colour", async () => {
+      await open(uri());
+      const checked = nextCheck(uri());
+      const { row } = await runFromPalette("GradLens: Check Gradients");
+      assert.equal(row, "GradLens: Check Gradients");
+      const report = reportOf(await checked);
+      assert.equal(report.ok, true);
+      assert.deepEqual(report.nodes.map((n) => [n.id, n.status]), [["fc", "pass"], ["p", "pass"], ["loss", "pass"]]);
+      assert.ok(api.worker().progressCount > 0, "the worker reported progress");
+
+      const drawn = await rendered(uri());
+      assert.equal(drawn.nodes, report.nodes.length + report.inputs.length, "graph nodes = network nodes + inputs");
+      await waitInWebview(title, "g.node[data-node-id]");
+      const nodes = await graphNodes(title);
+      for (const n of report.nodes) {
+        const el = nodes.find((x) => x.id === n.id);
+        assert.ok(el, `node ${n.id} is not in the drawn graph`);
+        assert.match(el.classes, new RegExp(`\\b${n.status}\\b`), `node ${n.id} has class ${n.status}`);
+        assert.equal(el.fill, fillOf(n.status), `node ${n.id} is painted in the ${n.status} colour`);
+      }
+      for (const input of report.inputs) assert.equal(nodes.find((x) => x.id === input.id)?.fill, fillOf("input"));
+      const summary = await inWebview(title, () => document.querySelector(".summary")?.textContent ?? "");
+      assert.match(summary, /OK/);
+      await screenshot(path.join(artifacts, "panel-light.png"));
+    });
+
+    it("a second check updates the same panel in place", async () => {
+      const before = api.panelMessages(uri()).length;
+      const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === title).length;
+      assert.equal(tabs(), 1);
+      const checked = nextCheck(uri());
+      await vscode.commands.executeCommand("gradlens.checkGradients", uri());
+      reportOf(await checked);
+      await until("a re-render", () => api.panelMessages(uri()).slice(before).some((m) => m.type === "rendered" || m.type === "ready"));
+      assert.equal(tabs(), 1, "still one panel for this network");
+    });
+
+    it("a hover anywhere in a node's object shows op, shapes, parameters, formula, last result and command links", async () => {
+      const doc = await vscode.workspace.openTextDocument(uri());
+      const line = lineOf(doc, '"id": "fc"');
+      const at = doc.lineAt(line).text.indexOf('"units"');   // not on the id: anywhere inside the object
+      const { text, hovers } = await hoverText(uri(), new vscode.Position(line, at + 2));
+      assert.equal(hovers.length >= 1, true, "a hover");
+      for (const expected of ["node `fc`", "op `linear`", "[4, 3]", "`W` [3, 3] (9)", "`b` [3] (3)", "12 in all", "**pass**", "worst relative error"]) {
+        assert.ok(text.includes(expected), `hover has ${expected}:\n${text}`);
+      }
+      assert.match(text, /Derivative: `[^`]+`/, "the built-in's derivative formula");
+      assert.match(text, /\[\$\(beaker\) Check gradients\]\(command:gradlens\.checkGradients\?/);
+      assert.match(text, /\[\$\(type-hierarchy\) Show in graph\]\(command:gradlens\.showNode\?/);
+      const md = hovers.flatMap((h) => h.contents).find((c): c is vscode.MarkdownString => c instanceof vscode.MarkdownString && c.value.includes("node `fc`"));
+      assert.deepEqual(md?.isTrusted, { enabledCommands: ["gradlens.checkGradients", "gradlens.showNode"] });
+
+      const outside = await hoverText(uri(), new vscode.Position(lineOf(doc, '"seed"'), 3));
+      assert.ok(!outside.text.includes("GradLens"), "no GradLens hover outside the nodes");
+    });
+
+    it("the CodeLens at the top shows the last result and runs the check", async () => {
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri(), 10);
+      const ours = lenses.filter((l) => l.command?.title.includes("GradLens") || l.command?.command === "gradlens.checkGradients");
+      assert.ok(ours.length >= 1);
+      assert.equal(ours[0].range.start.line, 0);
+      assert.ok(ours.some((l) => /gradients OK: 3 nodes pass/.test(l.command!.title)), ours.map((l) => l.command?.title).join(" | "));
+      assert.ok(ours.some((l) => l.command?.command === "gradlens.checkGradients"));
+    });
+  });
+
+  describe("a network with a wrong backward (buggy-softmax.gradnet.ts)", () => {
+    const uri = () => fileIn("fixtures", "buggy-softmax.gradnet.ts");
+    const title = "GradLens: buggy-softmax";
+    let report: Report;
+
+    it("the check names node p, and Problems lists the failure at p's definition", async () => {
+      const editor = await open(uri());
+      const checked = nextCheck(uri());
+      await runFromPalette("GradLens: Check Gradients");
+      report = reportOf(await checked);
+      assert.equal(report.ok, false);
+      const p = report.nodes.find((n) => n.id === "p")!;
+      assert.equal(p.status, "fail");
+      assert.equal(p.diagnosis?.kind, "sign");
+      assert.equal(report.nodes.find((n) => n.id === "fc")!.status, "pass");
+
+      const diags = await until("GradLens diagnostics", () => {
+        const d = vscode.languages.getDiagnostics(uri()).filter((x) => x.source === "GradLens");
+        return d.length ? d : undefined;
+      });
+      const errors = diags.filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+      assert.equal(errors.length, 1, diags.map((d) => d.message).join("\n"));
+      assert.equal(errors[0].range.start.line, lineOf(editor.document, '{ id: "p"'), "at node p's line");
+      assert.match(errors[0].message, /node "p" \(mySoftmax\).*sign/);
+      assert.equal(errors[0].relatedInformation?.[0]?.location.range.start.line, lineOf(editor.document, "defineOp("));
+    });
+
+    it("clicking the failing node in the graph shows its Jacobian heatmaps and the diagnosis", async () => {
+      await rendered(uri());
+      await waitInWebview(title, 'g.node[data-node-id="p"]');
+      const nodes = await graphNodes(title);
+      assert.equal(nodes.find((n) => n.id === "p")?.fill, fillOf("fail"));
+      assert.equal(nodes.find((n) => n.id === "fc")?.fill, fillOf("pass"));
+
+      const seen = api.panelMessages(uri()).length;
+      await clickInWebview(title, 'g.node[data-node-id="fc"]');
+      await until("fc selected", () => api.panelMessages(uri()).slice(seen).find((m) => m.type === "selected" && m.nodeId === "fc"));
+      await clickInWebview(title, 'g.node[data-node-id="p"]');
+      await until("p selected", () => api.panelMessages(uri()).slice(seen).find((m) => m.type === "selected" && m.nodeId === "p"));
+      const detail = await inWebview(title, () => {
+        const d = document.querySelector(".detail-pane .detail");
+        return {
+          node: d?.getAttribute("data-node"),
+          heatmaps: d?.querySelectorAll("canvas.heatmap").length ?? 0,
+          painted: [...(d?.querySelectorAll<HTMLCanvasElement>("canvas.heatmap") ?? [])].every((c) => c.width > 0 && c.height > 0),
+          diagnosis: d?.querySelector(".diagnosis")?.textContent ?? "",
+        };
+      });
+      assert.equal(detail.node, "p");
+      assert.ok(detail.heatmaps >= 3, `analytic, numeric and difference heatmaps (got ${detail.heatmaps})`);
+      assert.ok(detail.painted, "heatmaps have a size");
+      assert.match(detail.diagnosis, /wrong sign/);
+      assert.ok(detail.diagnosis.includes(report.nodes.find((n) => n.id === "p")!.diagnosis!.detail));
+      await screenshot(path.join(artifacts, "panel-failure-light.png"));
+    });
+
+    it("'Go to definition' in the panel opens the file at the node", async () => {
+      await clickInWebview(title, ".detail button.link");
+      const editor = await until("the network file to be revealed", () => {
+        const e = vscode.window.activeTextEditor;
+        return e?.document.uri.toString() === uri().toString() && e.selection.start.line === lineOf(e.document, '{ id: "p"') ? e : undefined;
+      });
+      assert.equal(editor.document.getText(editor.selection), '"p"');
+    });
+
+    it("a hover over the defineOp call and over the node entry shows the failure", async () => {
+      const doc = await vscode.workspace.openTextDocument(uri());
+      const onOp = await hoverText(uri(), new vscode.Position(lineOf(doc, "defineOp("), 30));
+      assert.ok(onOp.text.includes("custom op `mySoftmax`"), onOp.text);
+      assert.ok(onOp.text.includes("**fail**"), onOp.text);
+      assert.ok(onOp.text.includes("Diagnosis: **sign**"), onOp.text);
+      const line = lineOf(doc, '{ id: "p"');
+      const onNode = await hoverText(uri(), new vscode.Position(line, doc.lineAt(line).text.indexOf("op:") + 1));
+      assert.ok(onNode.text.includes("node `p`") && onNode.text.includes("**fail**"), onNode.text);
+    });
+  });
+
+  describe("a bad JSON network", () => {
+    const uri = () => fileIn("scratch", "typing.gradnet.json");
+
+    it("gets a diagnostic at the offending value as the user types, and loses it when fixed", async () => {
+      const good = fs.readFileSync(fileIn("examples", "seed-mlp.gradnet.json").fsPath, "utf8");
+      fs.mkdirSync(path.dirname(uri().fsPath), { recursive: true });
+      fs.writeFileSync(uri().fsPath, good);
+      const editor = await open(uri());
+      const gradlens = () => vscode.languages.getDiagnostics(uri()).filter((d) => d.source === "GradLens");
+      await until("no errors in a good file", async () => { await sleep(500); return gradlens().length === 0; });
+
+      // Type a wrong value, as a user would: units must be a positive integer.
+      const line = lineOf(editor.document, '"units": 3');
+      const col = editor.document.lineAt(line).text.indexOf('"units": 3') + '"units": '.length;
+      await editor.edit((b) => b.replace(new vscode.Range(line, col, line, col + 1), '"three"'));
+      const [bad] = await until("a diagnostic for units", () => gradlens().length ? gradlens() : undefined, 10_000);
+      assert.equal(bad.severity, vscode.DiagnosticSeverity.Error);
+      assert.equal(bad.range.start.line, line);
+      assert.equal(bad.range.start.character, col, "at the value");
+      assert.match(bad.message, /units|integer|number/i);
+
+      // A syntax error: a missing comma, reported where it is missing.
+      await editor.edit((b) => b.replace(new vscode.Range(line, col, line, col + '"three"'.length), "3"));
+      await until("fixed", () => gradlens().length === 0, 10_000);
+      const seedLine = lineOf(editor.document, '"seed": 7,');
+      const comma = editor.document.lineAt(seedLine).text.indexOf(",");
+      await editor.edit((b) => b.delete(new vscode.Range(seedLine, comma, seedLine, comma + 1)));
+      const [syntax] = await until("a syntax diagnostic", () => gradlens().length ? gradlens() : undefined, 10_000);
+      assert.ok(syntax.range.start.line === seedLine || syntax.range.start.line === seedLine + 1,
+        `near the missing comma (line ${seedLine + 1}), got line ${syntax.range.start.line + 1}: ${syntax.message}`);
+      await editor.edit((b) => b.insert(new vscode.Position(seedLine, comma), ","));
+      await until("fixed again", () => gradlens().length === 0, 10_000);
+      await vscode.commands.executeCommand("workbench.action.files.revert");
+    });
+  });
+
+  describe("Show Computation Graph", () => {
+    it("with no network open asks which one, and draws it unchecked", async () => {
+      await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      const uri = fileIn("examples", "regression.gradnet.json");
+      await runFromPalette("GradLens: Show Computation Graph");
+      await pickInQuickPick("regression", "regression");
+      await until("the regression panel", () => api.hasPanel(uri));
+      await rendered(uri);
+      assert.equal(api.lastCheck(uri), undefined, "no check ran");
+      const nodes = await graphNodes("GradLens: regression");
+      assert.ok(nodes.length > 0);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const firstNode = /"id":\s*"([^"]+)"/.exec(doc.getText().slice(doc.getText().indexOf('"nodes"')))![1];
+      assert.equal(nodes.find((n) => n.id === firstNode)?.fill, fillOf("unchecked"));
+    });
+  });
+
+  describe("cancelling", () => {
+    it("Cancel in the progress notification stops a long check, and its worker thread is gone within a second", async () => {
+      const uri = fileIn("examples", "mnist-mlp.gradnet.json");
+      await open(uri);
+      const baseline = workerThreads();
+      const checked = nextCheck(uri);
+      void vscode.commands.executeCommand("gradlens.checkGradients", uri);
+      await until("the check to be under way", () => api.worker().running && api.worker().progressCount > 0 && workerThreads() > baseline, 30_000);
+      await clickNotificationButton("GradLens: checking mnist-mlp", "Cancel");
+      const record = await checked;
+      assert.equal(record.outcome.kind, "cancelled");
+      const state = api.worker();
+      assert.ok(state.cancelRequestedAt !== undefined && state.endedAt !== undefined);
+      assert.ok(state.endedAt! - state.cancelRequestedAt! < 1000, `run ended ${state.endedAt! - state.cancelRequestedAt!} ms after Cancel`);
+      await until("the worker thread to exit", () => workerThreads() === baseline, 1000 - (Date.now() - state.cancelRequestedAt!));
+      const goneAfter = Date.now() - state.cancelRequestedAt!;
+      assert.ok(goneAfter < 1000, "worker gone within a second of Cancel");
+      console.log(`      (run ended ${state.endedAt! - state.cancelRequestedAt!} ms and its worker thread was gone <= ${goneAfter} ms after Cancel)`);
+      const lens = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 10);
+      assert.ok(lens.some((l) => /cancelled/.test(l.command?.title ?? "")));
+    });
+  });
+
+  describe("themes", () => {
+    it("the panel follows the dark theme (screenshot)", async () => {
+      const uri = fileIn("fixtures", "buggy-softmax.gradnet.ts");
+      await setTheme("Default Dark Modern");
+      await vscode.commands.executeCommand("gradlens.showGraph", uri);
+      await sleep(1500);   // the page re-draws the graph in Mermaid's dark theme
+      const title = "GradLens: buggy-softmax";
+      await waitInWebview(title, 'g.node[data-node-id="p"]');
+      const dark = await inWebview(title, () => document.body.className);
+      assert.match(dark, /vscode-dark/);
+      await screenshot(path.join(artifacts, "panel-dark.png"));
+      await setTheme("Default Light Modern");
+    });
+  });
+});
