@@ -14,7 +14,7 @@ import type { OpDef } from "../engine/op.js";
 import { builtinOpNames } from "../engine/ops/index.js";
 import { didYouMean } from "../engine/suggest.js";
 import { ConfigError, allErrors, throwAll, type SourceLocation } from "./errors.js";
-import { parseJsonText, type Target } from "./json.js";
+import { LineIndex, parseJsonText, type Target } from "./json.js";
 import { schemaProblems } from "./validate.js";
 
 export { ConfigError, ConfigErrors, allErrors, type SourceLocation } from "./errors.js";
@@ -141,12 +141,46 @@ export function parseNetworkText(text: string, file: string): { spec: NetworkSpe
 }
 
 function parseAndValidate(text: string, file: string): { spec: NetworkSpec; locate: Locate } {
+  checkNesting(text, file);
   const parsed = parseJsonText(text, file);
   const problems = schemaProblems(parsed.value);
   if (problems.length > 0) {
     throwAll(problems.map((p) => new ConfigError(p.message, file, parsed.locate(p.path, p.target))));
   }
   return { spec: parsed.value as NetworkSpec, locate: parsed.locate };
+}
+
+/**
+ * Deeper than this, a file is refused before it is parsed: the parser, the
+ * schema validator and the tree walks recurse, and 10,000 nested '[' would
+ * overflow the stack. A network needs a few levels (one per tensor dimension).
+ */
+export const MAX_NESTING = 100;
+
+/** Refuses nesting deeper than MAX_NESTING, at the bracket that goes too deep (strings and comments skipped). */
+function checkNesting(text: string, file: string): void {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // To the closing quote, or the end of the line (an unterminated string ends there for the parser too).
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34 || d === 10 || d === 13) break;
+      }
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      while (i < text.length && text.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      const close = text.indexOf("*/", i + 2);
+      i = close < 0 ? text.length : close + 1;
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > MAX_NESTING)
+        throw new ConfigError(`nested more than ${MAX_NESTING} levels deep: a network file needs only a few levels (values nest once per tensor dimension)`, file, new LineIndex(text).span(i, 1));
+    } else if (c === 93 /* ] */ || c === 125 /* } */) {
+      if (depth > 0) depth--;
+    }
+  }
 }
 
 function build(parsed: { spec: NetworkSpec; locate: Locate }, file: string, options: LoadOptions): LoadedNetwork {

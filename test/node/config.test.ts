@@ -236,4 +236,11 @@ describe("loading", () => {
     ]);
     assert.deepEqual(validateNetworkText(readFileSync(seedMlp, "utf8"), seedMlp), []);
   });
+
+  test("absurdly deep nesting is refused at the bracket that goes too deep, not with a stack overflow", () => {
+    const deep = '{"inputs": {"x": {"values": ' + "[".repeat(100_000) + "]".repeat(100_000) + '}}, "nodes": [{"id": "n", "op": "sum"}]}';
+    assert.deepEqual(validateNetworkText(deep, "f").map((e) => e.format()), [
+      "f:1:126: error: nested more than 100 levels deep: a network file needs only a few levels (values nest once per tensor dimension)",
+    ]);
+  });
 });
