@@ -53,7 +53,8 @@ export function escapeLabel(text: string): string {
   return out;
 }
 
-const shapeLabel = (shape: readonly number[]): string => escapeLabel(`[${shape.join(", ")}]`);
+/** A shape is ours, not the user's: digits in brackets, safe inside a quoted label and easier to read unescaped. */
+const shapeLabel = (shape: readonly number[]): string => `[${shape.map((d) => String(Number(d))).join(", ")}]`;
 
 export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): MermaidGraph {
   const nodeIdOf: Record<string, string> = {};

@@ -23,21 +23,21 @@ test("structure: one Mermaid node per input and op node, with generated ids", ()
   assert.equal(lines[0], "flowchart LR");
   assert.deepEqual(g.nodeIdOf, { n0: "x", n1: "y", n2: "fc", n3: "p", n4: "loss" });
   assert.deepEqual(g.mermaidIdOf, { x: "n0", y: "n1", fc: "n2", p: "n3", loss: "n4" });
-  assert.ok(lines.includes('  n0[/"x<br>input #91;4, 3#93;"/]'), g.text);
-  assert.ok(lines.includes('  n1[/"y<br>labels, 3 classes #91;4#93;"/]'), g.text);
-  assert.ok(lines.includes('  n2["fc<br>linear → #91;4, 3#93;"]'), g.text);
+  assert.ok(lines.includes('  n0[/"x<br>input [4, 3]"/]'), g.text);
+  assert.ok(lines.includes('  n1[/"y<br>labels, 3 classes [4]"/]'), g.text);
+  assert.ok(lines.includes('  n2["fc<br>linear → [4, 3]"]'), g.text);
   // The output node has the subroutine shape.
-  assert.ok(lines.includes('  n4[["loss<br>cross_entropy → #91;#93;"]]'), g.text);
+  assert.ok(lines.includes('  n4[["loss<br>cross_entropy → []"]]'), g.text);
 });
 
 test("structure: edges carry the shape flowing along them", () => {
   const lines = toMermaid(seedMlp).split("\n");
   const edges = lines.filter((l) => l.includes("-->"));
   assert.deepEqual(edges, [
-    '  n0 -->|"#91;4, 3#93;"| n2',
-    '  n2 -->|"#91;4, 3#93;"| n3',
-    '  n3 -->|"#91;4, 3#93;"| n4',
-    '  n1 -->|"#91;4#93;"| n4',
+    '  n0 -->|"[4, 3]"| n2',
+    '  n2 -->|"[4, 3]"| n3',
+    '  n3 -->|"[4, 3]"| n4',
+    '  n1 -->|"[4]"| n4',
   ]);
 });
 
@@ -85,8 +85,10 @@ test("escaping: hostile ids stay inside one quoted label per node and never form
   for (const line of nodeLines) {
     // Each node line is exactly one generated id and one quoted label in one of our three shapes.
     assert.match(line, /^ {2}n\d+(\[\/"[^"]*"\/\]|\["[^"]*"\]|\[\["[^"]*"\]\])$/);
-    const label = line.slice(line.indexOf('"') + 1, line.lastIndexOf('"')).replaceAll("<br>", " ");
-    for (const bad of ["]", "%", "<", ">", "`", "-->", ";\n", "{", "}"]) {
+    // The user's id is the label's first line; the op line also carries the output shape.
+    const label = line.slice(line.indexOf('"') + 1, line.lastIndexOf('"')).replaceAll("<br>", " ").replace(/ \[[\d, ]*\]$/, "");
+    assert.ok(!label.includes("]"), line);
+    for (const bad of ["%", "<", ">", "`", "-->", ";\n", "{", "}"]) {
       assert.ok(!label.replace(/#\w+;/g, "").includes(bad), `${JSON.stringify(bad)} leaked into ${line}`);
     }
   }
