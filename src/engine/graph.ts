@@ -107,7 +107,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
       inputIds = node.inputs;
       inputIds.forEach((name, k) => {
         if (!nodeIndex.has(name) && !shapes.has(name)) {
-          const known = [...shapes.keys(), ...nodeIndex.keys()];
+          const known = [...shapes.keys(), ...nodeIndex.keys()].filter((k) => k !== node.id);
           throw new NetworkError(`unknown input '${name}'${didYouMean(name, known)} (known: ${known.join(", ")})`, ["nodes", i, "inputs", k]);
         }
         if (name === node.id) throw new NetworkError(`node '${node.id}' takes its own output as input: a cycle`, ["nodes", i, "inputs", k]);
