@@ -92,3 +92,12 @@ export function chain100Report(): Report {
   nodes.push({ id: "loss", op: "sum" });
   return check({ name: "chain-100", seed: 1, inputs: { x: { shape: [2, 3] } }, nodes }, {}, { mode: "sampled" });
 }
+
+/** ReLU evaluated exactly at 0 (a kink, not a failure) next to a failing node. */
+export function kinkReport(): Report {
+  return check({
+    name: "kinks",
+    inputs: { x: { values: [[0, 1, -1], [0.5, 0, 2]] } },
+    nodes: [{ id: "r", op: "relu" }, { id: "t", op: signTanh }, { id: "loss", op: "sum" }],
+  });
+}

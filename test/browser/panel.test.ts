@@ -12,7 +12,7 @@ import { statusStyles } from "../../src/engine/mermaid.js";
 import type { Report } from "../../src/engine/report.js";
 import { fmt } from "../../webview/format.js";
 import { launch, openPage, waitForGraph, writeArtifact, type Browser } from "./browser.js";
-import { buggyMlpReport, chain100Report, hostileIds, hostileReport, seedMlpReport } from "./fixtures.js";
+import { buggyMlpReport, chain100Report, hostileIds, hostileReport, kinkReport, seedMlpReport } from "./fixtures.js";
 
 let browser: Browser;
 before(async () => {
@@ -113,6 +113,20 @@ describe("standalone page of a real report", () => {
     await page.keyboard.press("Enter");
     await page.locator('.detail[data-node="fc2"]').waitFor();
     assert.match((await graphNode(page, "fc2").getAttribute("class"))!, /\bselected\b/);
+    await page.close();
+  });
+
+  test("kinks: an amber node, listed after the failures", async () => {
+    const report = kinkReport();
+    assert.deepEqual(report.nodes.map((n) => n.status), ["kink", "fail", "pass"]);
+    const { page } = await open(report, "kinks");
+    const node = graphNode(page, "r");
+    assert.match((await node.getAttribute("class"))!, /\bkink\b/);
+    assert.equal(await node.evaluate((g) => getComputedStyle(g.querySelector("rect")!).fill), fillOf("kink"));
+    const rows = await page.locator("table.mismatches tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.name));
+    assert.deepEqual(rows.slice(-1), ["r"]);
+    assert.deepEqual([...rows.slice(0, -1)].sort(), ["t", "x"]);
+    assert.match((await page.locator(".summary").textContent())!, /1 pass 1 fail 1 kink 0 skipped/);
     await page.close();
   });
 
