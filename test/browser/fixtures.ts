@@ -2,7 +2,7 @@
  * Real reports for the browser tests, made by the engine (buildGraph + checkGraph)
  * from example networks and from networks with deliberately wrong custom backwards.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildGraph } from "../../src/engine/graph.js";
 import { checkGraph, type CheckOptions } from "../../src/engine/check.js";
@@ -10,6 +10,8 @@ import { builtinOps } from "../../src/engine/ops/index.js";
 import type { OpDef } from "../../src/engine/op.js";
 import type { NetworkSpec } from "../../src/engine/network.js";
 import type { Report } from "../../src/engine/report.js";
+import "../../src/config/typescript-support.js";
+import { loadNetworkFile } from "../../src/config/load.js";
 
 const root = join(__dirname, "..", "..");
 const example = (name: string): NetworkSpec => JSON.parse(readFileSync(join(root, "examples", name), "utf8")) as NetworkSpec;
@@ -100,4 +102,21 @@ export function kinkReport(): Report {
     inputs: { x: { values: [[0, 1, -1], [0.5, 0, 2]] } },
     nodes: [{ id: "r", op: "relu" }, { id: "t", op: signTanh }, { id: "loss", op: "sum" }],
   });
+}
+
+/**
+ * The example networks a user opens first (examples/*, examples/buggy/*, examples/custom/*),
+ * except mnist-mlp, which takes seconds to check (the bench covers it).
+ */
+export function exampleFiles(): string[] {
+  const dirs = ["examples", "examples/buggy", "examples/custom"];
+  return dirs.flatMap((dir) => readdirSync(join(root, dir))
+    .filter((f) => /\.gradnet\.(json|ts)$/.test(f) && f !== "mnist-mlp.gradnet.json")
+    .map((f) => `${dir}/${f}`));
+}
+
+/** Load an example through the real loader (JSON or TypeScript) and check it with the default options. */
+export async function exampleReport(file: string): Promise<Report> {
+  const { graph } = await loadNetworkFile(join(root, file));
+  return checkGraph(graph, {});
 }

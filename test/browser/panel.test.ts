@@ -12,7 +12,7 @@ import { statusStyles } from "../../src/engine/mermaid.js";
 import type { Report } from "../../src/engine/report.js";
 import { fmt } from "../../webview/format.js";
 import { launch, openPage, waitForGraph, writeArtifact, type Browser } from "./browser.js";
-import { buggyMlpReport, chain100Report, hostileIds, hostileReport, kinkReport, seedMlpReport } from "./fixtures.js";
+import { buggyMlpReport, chain100Report, exampleFiles, exampleReport, hostileIds, hostileReport, kinkReport, seedMlpReport } from "./fixtures.js";
 
 let browser: Browser;
 before(async () => {
@@ -200,6 +200,30 @@ describe("standalone page of a real report", () => {
     assert.equal(await page.locator(".banner.error").textContent(), "<b>x</b> failed");
     await page.close();
   });
+});
+
+describe("example networks, loaded and checked by the engine", () => {
+  for (const file of exampleFiles()) {
+    test(file, async () => {
+      const report = await exampleReport(file);
+      const { page, probe, rendered } = await open(report, file.replace(/\W+/g, "-"));
+      assert.equal(rendered.nodes, report.inputs.length + report.nodes.length);
+      for (const node of report.nodes) assert.match((await graphNode(page, node.id).getAttribute("class"))!, new RegExp(`\\b${node.status}\\b`), node.id);
+      // Every failing node: selecting it shows the engine's diagnosis and non-blank heatmaps.
+      for (const node of report.nodes.filter((n) => n.status === "fail")) {
+        await graphNode(page, node.id).click();
+        const detail = page.locator(`.detail[data-node="${cssEscape(node.id)}"]`);
+        await detail.waitFor();
+        if (node.diagnosis) assert.ok((await detail.locator(".diagnosis").first().textContent())!.includes(node.diagnosis.detail), node.id);
+        for (const colours of await canvasColours(page, `.detail[data-node="${cssEscape(node.id)}"] canvas.heatmap`)) assert.ok(colours >= 1);
+      }
+      assert.equal(await page.locator("table.mismatches tbody tr").count(),
+        [...report.nodes, ...report.gradients].filter((x) => x.status === "fail" || x.status === "kink").length);
+      assert.deepEqual([probe.pageErrors, probe.consoleErrors], [[], []]);
+      writeArtifact(`example-${file.replace(/^examples\//, "").replace(/\.gradnet\.\w+$/, "").replace(/\W+/g, "-")}.png`, await page.screenshot({ fullPage: true }));
+      await page.close();
+    });
+  }
 });
 
 describe("security", () => {
