@@ -234,10 +234,8 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
       const n = Math.floor(f / nIn), j = f - n * nIn;
       const d = xNew[f] - xOld[f];
       const o = n * units;
-      for (let u = 0; u < units; u++) {
-        work[o + u] += d * W[u * nIn + j];
-        this.markChanged(out, o + u);
-      }
+      if (!out.mark![o]) for (let u = 0; u < units; u++) this.markChanged(out, o + u); // the whole row moves
+      for (let u = 0, w = j; u < units; u++, w += nIn) work[o + u] += d * W[w];
     }
   }
 
