@@ -24,6 +24,7 @@ const entries = [
   { in: "src/cli/main.ts", out: "dist/cli.js", opts: node },
   { in: "src/engine/public.ts", out: "dist/gradlens.js", opts: node },
   { in: "src/engine/worker.ts", out: "dist/worker.js", opts: node },
+  { in: "src/engine/pool-worker.ts", out: "dist/pool-worker.js", opts: node },
   { in: "src/extension/extension.ts", out: "dist/extension.js", opts: node },
   { in: "webview/main.ts", out: "media/webview.js", opts: browser },
 ];
