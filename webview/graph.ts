@@ -212,7 +212,8 @@ export class GraphView2D {
     const { width, height } = this.size;
     if (!width || !height || !rect.width || !rect.height) return this.applyZoom({ scale: 1, x: 0, y: 0 });
     const pad = 16;
-    const scale = Math.min(1.5, (rect.width - 2 * pad) / width, (rect.height - 2 * pad) / height);
+    // Never larger than life: a three-node graph is not blown up to fill the panel.
+    const scale = Math.min(1, (rect.width - 2 * pad) / width, (rect.height - 2 * pad) / height);
     this.applyZoom({ scale, x: (rect.width - width * scale) / 2, y: (rect.height - height * scale) / 2 });
   }
 

@@ -57,7 +57,9 @@ export function jacobianHeatmaps(jac: JacobianReport, nodeId: string): HTMLEleme
   const matrices: Matrix[] = [
     { title: "analytic (backward)", values: analytic, scale: valueScale },
     { title: "numeric (central differences)", values: numeric, scale: valueScale },
-    { title: "difference (analytic − numeric)", values: difference, scale: maxAbs(difference) },
+    // On the values' own scale: rounding noise of a passing node stays invisible, a wrong
+    // entry stands out in proportion to the values it should have had.
+    { title: "difference (analytic − numeric)", values: difference, scale: Math.max(valueScale, maxAbs(difference)) },
   ];
   const { cw, ch } = cellSizes(rows, cols);
   const info = h("div", { class: "heat-info", "aria-live": "polite" }, "Hover a cell to see its indices and values.");
