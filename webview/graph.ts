@@ -15,6 +15,8 @@ export type Zoom = NonNullable<WebviewState["zoom"]>;
 
 export interface GraphCallbacks {
   onSelect(nodeId: string): void;
+  /** Double-click: go to the node's definition. */
+  onReveal(nodeId: string): void;
   onZoom(zoom: Zoom): void;
   onRendered(nodes: number, ms: number): void;
   onError(message: string): void;
@@ -147,6 +149,10 @@ export class GraphView2D {
         if (this.dragged) return;
         e.stopPropagation();
         this.callbacks.onSelect(nodeId);
+      });
+      el.addEventListener("dblclick", (e) => {
+        e.stopPropagation();
+        this.callbacks.onReveal(nodeId);
       });
       el.addEventListener("keydown", (e) => {
         if (e.key === "Enter" || e.key === " ") {

@@ -68,6 +68,9 @@ const legend = h("div", { class: "legend", "aria-label": "Node colours" },
 const notes = h("div", { class: "notes" });
 const graph = new GraphView2D({
   onSelect: (id) => select(id, true),
+  onReveal: (id) => {
+    if (host.inEditor) host.postMessage({ type: "reveal", nodeId: id });
+  },
   onZoom: (zoom: Zoom) => save({ zoom }),
   onRendered: (nodes, ms) => host.postMessage({ type: "rendered", nodes, ms }),
   onError: (message) => showBanner(message, "error"),
@@ -91,6 +94,8 @@ function viewOf(report: Report): GraphView {
 }
 
 function showBanner(message: string, kind: "error" | "busy" | null): void {
+  // One check at a time: Re-check waits while one runs.
+  recheck.disabled = kind === "busy";
   banner.hidden = kind === null;
   banner.className = `banner ${kind ?? ""}`;
   banner.textContent = message;
