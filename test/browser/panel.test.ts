@@ -7,7 +7,10 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { cpus, loadavg } from "node:os";
 import type { Page } from "playwright-core";
-import { renderStandaloneHtml } from "../../src/html/standalone.js";
+import { renderStandaloneHtml, mediaDir } from "../../src/html/standalone.js";
+import { panelHtml } from "../../src/html/page.js";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { statusStyles } from "../../src/engine/mermaid.js";
 import type { Report } from "../../src/engine/report.js";
 import { fmt } from "../../webview/format.js";
@@ -224,6 +227,30 @@ describe("example networks, loaded and checked by the engine", () => {
       await page.close();
     });
   }
+});
+
+describe("the panel shell as VS Code loads it", () => {
+  test("resources by URL under the CSP's source; the report arrives as a message", async () => {
+    const url = (name: string) => pathToFileURL(join(mediaDir(), name)).href;
+    const html = panelHtml({
+      cspSource: "file:", nonce: "c2VjcmV0LW5vbmNl", title: "GradLens: buggy-mlp",
+      scriptUri: url("webview.js"), mermaidUri: url("mermaid.min.js"), styleUri: url("webview.css"),
+    });
+    const { page, probe } = await openPage(browser, html, "shell");
+    assert.equal(await page.locator(".summary").textContent(), "Waiting for a report…");
+    // The stylesheet came in through the link (the toolbar is laid out as flex).
+    assert.equal(await page.locator(".toolbar").evaluate((el) => getComputedStyle(el).display), "flex");
+    await page.evaluate((r) => window.postMessage({ type: "report", report: r }, "*"), buggy);
+    const rendered = await waitForGraph(page);
+    assert.equal(rendered.nodes, 7);
+    assert.match((await page.locator(".summary").textContent())!, /^MISMATCH buggy-mlp/);
+    // The worst failing node is selected first.
+    assert.equal(await page.locator(".detail").getAttribute("data-node"), "h");
+    await page.evaluate(() => window.postMessage({ type: "busy", message: "Checking buggy-mlp…" }, "*"));
+    assert.equal(await page.locator(".banner").textContent(), "Checking buggy-mlp…");
+    assert.deepEqual([probe.pageErrors, probe.consoleErrors, await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)], [[], [], []]);
+    await page.close();
+  });
 });
 
 describe("security", () => {
