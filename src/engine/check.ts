@@ -14,7 +14,8 @@ import type { CheckMode, Diagnosis, GradientReport, JacobianReport, NodeReport, 
 import { entryStatus, relError, worstStatus, type Tolerance } from "./compare.js";
 import { diagnose } from "./diagnose.js";
 import { sizeOf, unravel, type Tensor } from "./tensor.js";
-import { StraightEvaluator, type EndToEndEvaluator } from "./evaluate.js";
+import type { EndToEndEvaluator } from "./evaluate.js";
+import { autoEvaluator } from "./evaluate-auto.js";
 
 export const VERSION = "0.1.0";
 
@@ -323,7 +324,8 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
     for (const node of graph.nodes)
       for (const [p, t] of Object.entries(node.params)) targets.push({ name: `${node.id}.${p}`, node: node.id, param: p, tensor: t, analytic: grads.params.get(`${node.id}.${p}`) });
     for (const inp of graph.inputs) if (inp.classes === undefined) targets.push({ name: inp.id, tensor: inp.value, analytic: grads.values.get(inp.id) });
-    const evaluator: EndToEndEvaluator = (opts.evaluator ?? ((g: Graph) => new StraightEvaluator(g)))(graph);
+    // Default: incremental (recompute only downstream of each perturbation), threads when the work pays (evaluate-auto.ts).
+    const evaluator: EndToEndEvaluator = (opts.evaluator ?? ((g: Graph) => autoEvaluator(g)))(graph);
     const totalEntries = targets.reduce((s, t) => s + t.tensor.data.length, 0);
     let done = 0;
     try {
