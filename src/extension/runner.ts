@@ -60,11 +60,13 @@ export class CheckRunner implements vscode.Disposable {
     const done = this.run(uri, "check", abort, {
       mode: settings.mode, rtol: settings.rtol, atol: settings.atol, step: settings.step,
       jacobianLimit: settings.jacobianLimit,
-    }).then((result) => {
-      const outcome = toOutcome(result);
-      this.store.set({ uri, outcome, at: Date.now(), version });
-      return outcome;
-    }).finally(() => this.running.delete(key));
+    }).then((result) => toOutcome(result), (e: unknown) => ({ kind: "internal-error", message: String(e) }) satisfies CheckOutcome)
+      .then((outcome) => {
+        // No longer running before anyone hears of the result (CodeLens, panel ask isRunning).
+        this.running.delete(key);
+        this.store.set({ uri, outcome, at: Date.now(), version });
+        return outcome;
+      });
     this.running.set(key, { abort, done });
     this.started.fire(uri);
     return done;
