@@ -44,7 +44,7 @@ function initMermaid(): void {
   });
 }
 
-export class GraphView2D {
+export class GraphPanel {
   readonly element: HTMLElement;
   private readonly viewport: HTMLElement;
   private readonly canvas: HTMLElement;

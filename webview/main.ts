@@ -9,7 +9,7 @@ import { statusStyles } from "../src/engine/mermaid.js";
 import { isHostMessage, type HostMessage, type WebviewMessage, type WebviewState } from "../src/protocol.js";
 import { h, replace } from "./dom.js";
 import { fmt } from "./format.js";
-import { GraphView2D, type Zoom } from "./graph.js";
+import { GraphPanel, type Zoom } from "./graph.js";
 import { renderDetail } from "./detail.js";
 import { renderMismatchTable } from "./table.js";
 
@@ -66,7 +66,7 @@ const legend = h("div", { class: "legend", "aria-label": "Node colours" },
     return h("span", { class: "legend-item" }, swatch, k);
   }));
 const notes = h("div", { class: "notes" });
-const graph = new GraphView2D({
+const graph = new GraphPanel({
   onSelect: (id) => select(id, true),
   onReveal: (id) => {
     if (host.inEditor) host.postMessage({ type: "reveal", nodeId: id });
@@ -171,10 +171,10 @@ window.addEventListener("message", (e: MessageEvent<unknown>) => {
 });
 
 // Re-draw the graph in Mermaid's other theme when VS Code or the OS switches light/dark.
-let dark = document.body.className;
+let bodyClass = document.body.className;
 new MutationObserver(() => {
-  if (document.body.className === dark) return;
-  dark = document.body.className;
+  if (document.body.className === bodyClass) return;
+  bodyClass = document.body.className;
   if (state.view) void graph.render(state.view, graph.currentZoom);
 }).observe(document.body, { attributes: true, attributeFilter: ["class"] });
 window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener("change", () => {
