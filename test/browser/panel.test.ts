@@ -78,6 +78,11 @@ describe("standalone page of a real report", () => {
 
   test("selection: clicking a failing node shows its heatmaps, diagnosis and worst entries", async () => {
     const { page } = await open(buggy, "select");
+    await page.evaluate(() => {
+      const w = window as unknown as { __messages: unknown[] };
+      w.__messages = [];
+      window.addEventListener("gradlens-message", (e) => w.__messages.push((e as CustomEvent).detail));
+    });
     await graphNode(page, "p").click();
     const detail = page.locator('.detail[data-node="p"]');
     await detail.waitFor();
@@ -98,6 +103,9 @@ describe("standalone page of a real report", () => {
     await page.keyboard.press("Enter");
     await page.locator('.detail[data-node="fc1"]').waitFor();
     assert.equal(await page.locator('.detail[data-node="fc1"] .jacobian').count(), 3); // x, W, b
+    // Each selection told the host (here: a DOM event standing in for postMessage).
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __messages: unknown[] }).__messages),
+      [{ type: "selected", nodeId: "p" }, { type: "selected", nodeId: "fc1" }]);
     await page.close();
   });
 
