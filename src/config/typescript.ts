@@ -169,11 +169,15 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
     throw new ConfigError(`cannot read the network file: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a network file" : (e as Error).message}`, file, { line: 1, column: 1 });
   }
   const exports = await loadModule(abs, file);
-  const spec = ("default" in exports ? exports.default : exports) as NetworkSpec;
+  // `export default network(...)`, or a CommonJS `module.exports = network(...)`.
+  const hasDefault = "default" in exports;
+  const spec = (hasDefault ? exports.default : exports) as NetworkSpec;
   const locate = locateInSource(text, spec);
   if (typeof spec !== "object" || spec === null || !("nodes" in spec)) {
-    const what = spec === undefined ? "nothing" : spec === null ? "null" : typeof spec === "object" ? "an object without \"nodes\"" : typeof spec;
-    throw new ConfigError(`a .gradnet.ts must \`export default network({ inputs, nodes })\`; its default export is ${what}`, file, locate(["$default"]));
+    const named = Object.keys(exports).filter((k) => k !== "__esModule" && k !== "default");
+    const what = !hasDefault ? `it has no default export${named.length ? ` (it exports ${named.join(", ")})` : ""}`
+      : `its default export is ${spec === undefined ? "undefined" : spec === null ? "null" : typeof spec === "object" ? "an object without \"nodes\"" : `a ${typeof spec}`}`;
+    throw new ConfigError(`a .gradnet.ts must \`export default network({ inputs, nodes })\`: ${what}`, file, locate(["$default"]));
   }
   let customOps = options.customOps;
   if (spec.ops && Object.keys(spec.ops).length > 0)
@@ -236,7 +240,8 @@ export const resolveCustomOps: ResolveCustomOps = async (ops, { file, locate }) 
  * an attribute by its key after that, an input by its key inside `inputs`.
  * Falls back to the `export default` (or 1:1) when the text says nothing.
  */
-export function locateInSource(text: string, spec: unknown): Locate {
+export function locateInSource(source: string, spec: unknown): Locate {
+  const text = blankComments(source);
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);
   const at = (offset: number, length: number): SourceLocation => {
@@ -309,4 +314,23 @@ export function locateInSource(text: string, spec: unknown): Locate {
     }
     return fallback;
   };
+}
+
+/** The text with comments replaced by spaces (offsets unchanged), so a word in a comment is never "found". */
+function blankComments(text: string): string {
+  const out = text.split("");
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'" || c === "`") {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === "\\") i++;
+    } else if (c === "/" && text[i + 1] === "/") {
+      for (; i < text.length && text[i] !== "\n"; i++) out[i] = " ";
+    } else if (c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      const stop = end < 0 ? text.length : end + 2;
+      for (; i < stop; i++) if (text[i] !== "\n") out[i] = " ";
+      i--;
+    }
+  }
+  return out.join("");
 }

@@ -43,6 +43,13 @@ function firstUserFrame(stack: string): ErrorLocation | undefined {
   return undefined;
 }
 
+const contexts = new WeakMap<object, string>();
+
+/** Remember which user function an exception came out of ("in the backward of op 'mySoftmax'"). */
+export function tagUserError(e: unknown, context: string): void {
+  if (typeof e === "object" && e !== null && !contexts.has(e)) contexts.set(e, context);
+}
+
 /** Where user code called the function that calls this (e.g. the line of a `defineOp(...)`). */
 export function locateUserCaller(): ErrorLocation | undefined {
   if (bundles.size === 0) return undefined;
@@ -57,7 +64,8 @@ export function describeUserError(e: unknown): { message: string; location?: Err
     return bundles.size > 0 && e !== undefined ? { message: `user code threw ${typeof e === "string" ? JSON.stringify(e) : String(e)} (not an Error)` } : undefined;
   }
   const err = e as Error;
-  const message = `${err.name && err.name !== "Error" ? err.name + ": " : ""}${err.message}`;
+  const context = contexts.get(err);
+  const message = `${context ? context + ": " : ""}${err.name && err.name !== "Error" ? err.name + ": " : ""}${err.message}`;
   // The engine's complaint about a value an op returned: "<node> (<op>): …".
   if (err.name === "UserOpError") {
     const op = /^\S+ \((.+?)\): /.exec(err.message)?.[1];

@@ -13,7 +13,7 @@
 import { defineOp as defineEngineOp, type OpDef } from "./op.js";
 import { network } from "./network.js";
 import { full, sameShape, shapeText, sizeOf, type Tensor } from "./tensor.js";
-import { locateUserCaller, registerUserOp } from "../config/user-code.js";
+import { locateUserCaller, registerUserOp, tagUserError } from "../config/user-code.js";
 
 export type {
   Attrs, AttrSpec, BackwardContext, BackwardResult, ForwardContext, InitKind, JacobianResult, OpDef, ParamSpec, ShapeContext,
@@ -49,7 +49,23 @@ export function defineOp(op: OpDef): OpDef {
     for (const [name, spec] of Object.entries(op.params))
       if (typeof spec?.shape !== "function") fail(`param '${name}' needs a "shape" function ({ inputShapes, attrs }) => number[]`);
   }
-  const def = defineEngineOp({ ...op, builtin: false, ...(at ? { definedAt: `${at.file}:${at.line}:${at.column}` } : {}) });
+  // Each user function is wrapped so that an exception it throws says which op and which step threw.
+  const guard = <A extends unknown[], R>(step: string, f: ((...args: A) => R) | undefined) =>
+    f && function (this: unknown, ...args: A): R {
+      try {
+        return f.apply(this, args);
+      } catch (e) {
+        tagUserError(e, `in ${step} of op '${op.name}'`);
+        throw e;
+      }
+    };
+  const def = defineEngineOp({
+    ...op, builtin: false,
+    forward: guard("the forward", op.forward)!, backward: guard("the backward", op.backward), jacobian: guard("the jacobian", op.jacobian),
+    ...(at ? { definedAt: `${at.file}:${at.line}:${at.column}` } : {}),
+  });
+  if (!def.backward) delete def.backward;
+  if (!def.jacobian) delete def.jacobian;
   if (at) registerUserOp(def.name, at);
   return def;
 }
