@@ -40,6 +40,7 @@ for (const a of process.argv.slice(2)) {
   else if (k === "--extensions-dir") args.exts = path.resolve(v);
   else if (k === "--artifacts") args.artifacts = path.resolve(v);
   else if (k === "--timeout") args.timeout = Number(v);
+  else if (k === "--restricted") args.restricted = true;   // Workspace Trust on, the folder not trusted
   else if (k === "--install-extension") args.install.push(path.resolve(v));   // a .vsix, installed before the window opens
   else if (!a.startsWith("-")) args.folder = path.resolve(a);
 }
@@ -182,7 +183,12 @@ fs.writeFileSync(path.join(ud, "User/settings.json"), JSON.stringify({
   "chat.disableAIFeatures": true, "telemetry.telemetryLevel": "off", "workbench.startupEditor": "none",
   "workbench.secondarySideBar.defaultVisibility": "hidden", "extensions.autoCheckUpdates": false,
   "extensions.autoUpdate": false, "update.mode": "none", "workbench.enableExperiments": false,
-  "security.workspace.trust.enabled": false, "git.enabled": false, "workbench.tips.enabled": false,
+  "git.enabled": false, "workbench.tips.enabled": false,
+  ...(args.restricted
+    // Restricted Mode without the start-up dialog: the folder opens untrusted.
+    ? { "security.workspace.trust.enabled": true, "security.workspace.trust.startupPrompt": "never",
+      "security.workspace.trust.untrustedFiles": "open", "security.workspace.trust.banner": "never" }
+    : { "security.workspace.trust.enabled": false }),
   "editor.hover.delay": 300,
 }, null, 2));
 for (const vsix of args.install) {
@@ -198,10 +204,11 @@ const env = {
   VSCODE_TEST_RESULT_FILE: resultFile,
   GRADLENS_UI_DRIVER: `http://127.0.0.1:${driverServer.address().port}`,
   GRADLENS_ARTIFACTS: args.artifacts || path.join(REPO, "artifacts"),
+  GRADLENS_EDITOR_SUITE: args.restricted ? "restricted" : (process.env.GRADLENS_EDITOR_SUITE || "trusted"),
 };
 const serverLog = fs.openSync(path.join(RUN, "server.log"), "w");
 const server = spawn(NODE24, [ENTRY, "--bind-addr", host, "--auth", "none",
-  "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+  "--disable-telemetry", "--disable-update-check", ...(args.restricted ? [] : ["--disable-workspace-trust"]),
   "--disable-getting-started-override", "--ignore-last-opened",
   "--user-data-dir", ud, "--extensions-dir", exts,
   // A built VS Code honours the payload's extensionDevelopmentPath only with the smoke-test driver on.

@@ -26,5 +26,13 @@ mkdir -p "$REPO/artifacts"
 # Old runs' folders (profiles, logs) are only for post-mortems: keep the last 3.
 if [ -d "$ROOT/run" ]; then ls -dt "$ROOT"/run/r* 2>/dev/null | tail -n +4 | xargs -r rm -rf; fi
 
-exec node "$HERE/host.mjs" "--extensionDevelopmentPath=$REPO" \
-  "--extensionTestsPath=$REPO/out/editor-tests/index.js" "--artifacts=$REPO/artifacts" "$WS"
+RC=0
+node "$HERE/host.mjs" "--extensionDevelopmentPath=$REPO" \
+  "--extensionTestsPath=$REPO/out/editor-tests/index.js" "--artifacts=$REPO/artifacts" "$WS" || RC=$?
+if [ -z "${GRADLENS_EDITOR_GREP:-}" ]; then
+  # Workspace Trust is decided when a window opens: Restricted Mode gets a window of its own.
+  echo "== Restricted Mode (Workspace Trust on, folder not trusted)"
+  node "$HERE/host.mjs" --restricted "--extensionDevelopmentPath=$REPO" \
+    "--extensionTestsPath=$REPO/out/editor-tests/index.js" "--artifacts=$REPO/artifacts" "$WS" || RC=$((RC ? RC : $?))
+fi
+exit $RC

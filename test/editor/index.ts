@@ -11,8 +11,10 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 120_000, color: false, reporter: "spec" });
   const only = process.env.GRADLENS_EDITOR_GREP;
   if (only) mocha.grep(only);
+  // Restricted Mode needs a window of its own (Workspace Trust is decided when it opens).
+  const restricted = process.env.GRADLENS_EDITOR_SUITE === "restricted";
   for (const f of fs.readdirSync(__dirname).sort()) {
-    if (f.endsWith(".test.js")) mocha.addFile(path.join(__dirname, f));
+    if (f.endsWith(".test.js") && (f === "restricted.test.js") === restricted) mocha.addFile(path.join(__dirname, f));
   }
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {
