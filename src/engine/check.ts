@@ -16,6 +16,7 @@ import { diagnose } from "./diagnose.js";
 import { sizeOf, unravel, type Tensor } from "./tensor.js";
 import type { EndToEndEvaluator } from "./evaluate.js";
 import { autoEvaluator } from "./evaluate-auto.js";
+import { checkJacobianMemory } from "./limits.js";
 
 export const VERSION = "0.1.0";
 
@@ -36,6 +37,8 @@ export interface CheckOptions {
   samples: number;
   local: boolean;
   endToEnd: boolean;
+  /** Refuse (NetworkError at the node) a check whose tensors and Jacobians need more MiB than this (default 512). */
+  maxMemoryMb?: number;
   onProgress?: (fraction: number, message: string) => void;
   /** Replaces the straightforward end-to-end evaluator (faster ones, worker pools). */
   evaluator?: (graph: Graph) => EndToEndEvaluator;
@@ -127,7 +130,7 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
       rows = [...new Set([...rows, ...cols])].sort((a, b) => a - b);
       cols = [...new Set([...cols, ...rows])].sort((a, b) => a - b);
     }
-    return { w, rows, cols, sampled: true };
+    return { w, rows, cols, sampled: rows.length < R || cols.length < C };
   }).map((p) => ({ ...p, rowSet: new Set(p.rows) }));
 
   // Analytic: rows from backward with one-hot upstream gradients, shared by all wrts.
@@ -222,8 +225,8 @@ function fastLocal(
   const rel = relError(a, n, tol);
   const report: JacobianReport = {
     wrt: w.name, kind: w.kind, rows: R, cols: C, outputShape: output.shape, wrtShape: w.tensor.shape, sampled: true,
-    rowIndices: [], colIndices: [], analytic: [], numeric: [], checked: 1, status, maxRelError: rel,
-    worst: [{ index: [], analytic: a, numeric: n, relError: rel, status }],
+    rowIndices: [], colIndices: [], analytic: [], numeric: [], checked: 1, status, maxRelError: finite(rel),
+    worst: [{ index: [], analytic: a, numeric: n, relError: finite(rel), status }],
   };
   if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, op: node.op.name }, tol);
   return report;
@@ -275,6 +278,7 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
   const notes: string[] = [];
   const progress = throttle(opts.onProgress);
 
+  if (opts.local) refuseOversizedJacobians(graph, opts);
   const { values, loss } = forward(graph);
   const grads = backward(graph, values);
   const nonFinite = firstNonFinite(graph, values);
@@ -387,6 +391,24 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
     nodes, gradients, counts, notes,
     timings: { totalMs: performance.now() - t0, localMs, endToEndMs },
   };
+}
+
+/** Throws NetworkError (located at the node) when the local Jacobians would not fit in memory (limits.ts). */
+function refuseOversizedJacobians(graph: Graph, opts: CheckOptions): void {
+  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  let tensorBytes = 0;
+  for (const inp of graph.inputs) tensorBytes += 8 * size(inp.shape) * (inp.classes === undefined ? 2 : 1);
+  const nodes = graph.nodes.map((node) => {
+    const outputSize = size(node.outputShape);
+    tensorBytes += 16 * outputSize;
+    const wrts = node.inputs.flatMap((name, k) => (node.labelInputs.has(k) ? [] : [{ name, size: size(node.inputShapes[k]) }]));
+    for (const [name, t] of Object.entries(node.params)) {
+      tensorBytes += 16 * t.data.length;
+      wrts.push({ name, size: t.data.length });
+    }
+    return { id: node.id, specIndex: node.specIndex, outputSize, wrts };
+  });
+  checkJacobianMemory(nodes, tensorBytes, opts);
 }
 
 /** Names (inputs and nodes) from which the output can be reached. */
