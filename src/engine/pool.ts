@@ -34,7 +34,7 @@ import type { EndToEndEvaluator } from "./evaluate.js";
 export interface PoolOptions {
   /** Threads in all, the calling one included (default: the machine's parallelism, or GRADLENS_THREADS). */
   threads?: number;
-  /** Start workers only when a tensor's remaining work is projected to take longer than this (default 0.25 s). */
+  /** Start workers only when a tensor's remaining work is projected to take longer than this (default 0.3 s; a tenth of it once they run). */
   minSeconds?: number;
   /** Entries per chunk claimed at a time (default: ~2 ms of work each, from the first chunk's timing). */
   chunk?: number;
@@ -118,7 +118,7 @@ export class PooledEvaluator implements EndToEndEvaluator {
   constructor(private readonly graph: Graph, private readonly options: PoolOptions = {}) {
     this.local = new IncrementalEvaluator(graph);
     this.threads = options.threads ?? defaultThreads();
-    this.minSeconds = options.minSeconds ?? 0.25;
+    this.minSeconds = options.minSeconds ?? 0.3;
     this.canPool = this.threads > 1 && poolable(graph) && (options.workerPath ?? defaultPoolWorkerPath()) !== undefined;
   }
 
@@ -129,29 +129,24 @@ export class PooledEvaluator implements EndToEndEvaluator {
   entries(name: string, indices: ArrayLike<number>, h: number, progress?: (k: number) => void) {
     const n = indices.length;
     const plus = new Float64Array(n), minus = new Float64Array(n);
-    // Time a first chunk here; it decides whether the rest is worth the threads.
-    let first = Math.min(n, this.options.chunk ?? 32);
-    const t0 = performance.now();
-    this.local.entriesInto(name, indices, 0, first, h, plus, minus);
-    let perEntry = (performance.now() - t0) / 1000 / Math.max(1, first);
-    while (first < n && perEntry * first < 1e-3 && this.options.chunk === undefined) {
-      // Too quick to time well: grow the first chunk.
-      const more = Math.min(n, first * 4);
-      const t1 = performance.now();
-      this.local.entriesInto(name, indices, first, more, h, plus, minus);
-      perEntry = (performance.now() - t1) / 1000 / (more - first);
-      first = more;
+    // Run chunks here, timing each, until the work left (at the latest rate, past the JIT's warm-up)
+    // is worth the threads: their start-up the first time, little once they run.
+    let first = 0, step = this.options.chunk ?? 16, perEntry = 0;
+    while (first < n) {
+      const to = Math.min(n, first + step);
+      const t0 = performance.now();
+      this.local.entriesInto(name, indices, first, to, h, plus, minus);
+      perEntry = (performance.now() - t0) / 1000 / (to - first);
+      first = to;
+      progress?.(first);
+      if (this.canPool && perEntry * (n - first) > (this.workers.length ? this.minSeconds / 10 : this.minSeconds)) break;
+      if (this.options.chunk === undefined) step = Math.max(8, Math.min(4096, Math.round(3e-3 / Math.max(perEntry, 1e-9))));
     }
-    progress?.(first);
     const rest = n - first;
     if (rest === 0) return { plus, minus };
-    if (!this.canPool || perEntry * rest < this.minSeconds) {
-      this.local.entriesInto(name, indices, first, n, h, plus, minus, progress);
-      return { plus, minus };
-    }
     this.stats.pooledJobs++;
     this.start();
-    const chunk = this.options.chunk ?? Math.max(8, Math.min(4096, Math.round(2e-3 / perEntry)));
+    const chunk = this.options.chunk ?? Math.max(8, Math.min(4096, Math.round(2e-3 / Math.max(perEntry, 1e-9))));
     const rem = Int32Array.from({ length: rest }, (_, k) => indices[first + k]);
     const chunks = Math.ceil(rest / chunk);
     const shared = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));

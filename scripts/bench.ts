@@ -1,0 +1,183 @@
+/**
+ * `npm run bench`: how long GradLens's checks take, one JSON line per network and mode.
+ *
+ *   npm run bench [-- --runs N] [--threads N] [--network NAME] [--mode exhaustive|fast|local]
+ *                 [--torch /usr/bin/python3] [--torch-runs N] [--profile DIR]
+ *
+ * Networks: examples/bench/*.gradnet.json. Modes:
+ * - exhaustive: every parameter and input entry end to end ({ mode: "exhaustive", local: false });
+ * - fast: the whole check in fast mode (random directions, local and end to end);
+ * - local: the per-node checks with the default sampling ({ local: true, endToEnd: false }).
+ *
+ * `seconds` is the median of N in-process runs of checkGraph on the built graph
+ * (worker threads, when used, are started inside each run and counted; they run
+ * the pool worker bundled as `npm run build` bundles it, as the CLI and the
+ * extension run it, not the TypeScript source through tsx). With a
+ * Python that has torch (`--torch PATH` or GRADLENS_TORCH_PYTHON), the same
+ * network with the same values is checked by torch.autograd.gradcheck in the same
+ * run (scripts/torch-gradcheck.py) and the line carries the ratio.
+ */
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir, loadavg, availableParallelism } from "node:os";
+import { basename, join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { Session } from "node:inspector";
+import { buildSync } from "esbuild";
+import { buildGraph, type Graph } from "../src/engine/graph.js";
+import { checkGraph, DEFAULT_OPTIONS, type CheckOptions } from "../src/engine/check.js";
+import { PooledEvaluator, defaultThreads } from "../src/engine/pool.js";
+import type { NetworkSpec } from "../src/engine/network.js";
+import type { Report } from "../src/engine/report.js";
+
+const root = join(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const runs = Number(flag("runs") ?? 5);
+const threads = Number(flag("threads") ?? defaultThreads());
+const only = flag("network");
+const onlyMode = flag("mode");
+const torchPython = flag("torch") ?? process.env.GRADLENS_TORCH_PYTHON;
+const torchRuns = flag("torch-runs");
+const profileDir = flag("profile");
+
+type Mode = "exhaustive" | "fast" | "local";
+const MODES: Record<Mode, Partial<CheckOptions>> = {
+  exhaustive: { mode: "exhaustive", local: false, endToEnd: true },
+  fast: { mode: "fast" },
+  local: { local: true, endToEnd: false },
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Entries compared, and loss/forward evaluations per compared entry. */
+function counts(report: Report, mode: Mode): { checkedEntries: number; evaluationsPerEntry: number } {
+  if (mode === "local") {
+    let entries = 0, columns = 0;
+    for (const n of report.nodes)
+      for (const j of n.jacobians) {
+        entries += j.checked;
+        columns += mode === "local" && j.colIndices.length ? j.colIndices.length : 1;
+      }
+    // Each numeric column is two forwards of the node alone.
+    return { checkedEntries: entries, evaluationsPerEntry: entries ? (2 * columns) / entries : 0 };
+  }
+  const entries = report.gradients.reduce((s, g) => s + g.checked, 0);
+  return { checkedEntries: entries, evaluationsPerEntry: 2 };
+}
+
+function networkData(graph: Graph): object {
+  return {
+    output: graph.output, projection: graph.projection ? Array.from(graph.projection) : undefined,
+    inputs: graph.inputs.map((i) => ({ id: i.id, shape: i.shape, values: Array.from(i.value.data), ...(i.classes !== undefined ? { classes: i.classes } : {}) })),
+    nodes: graph.nodes.map((n) => ({
+      id: n.id, op: n.op.name, inputs: n.inputs, attrs: n.attrs,
+      params: Object.fromEntries(Object.entries(n.params).map(([p, t]) => [p, { shape: t.shape, values: Array.from(t.data) }])),
+    })),
+  };
+}
+
+function torchCheck(graph: Graph, mode: "exhaustive" | "fast", n: number): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), "gradlens-bench-"));
+  const file = join(dir, "network.json");
+  writeFileSync(file, JSON.stringify({ ...networkData(graph), mode, runs: n, eps: DEFAULT_OPTIONS.step, atol: DEFAULT_OPTIONS.atol, rtol: DEFAULT_OPTIONS.rtol }));
+  try {
+    const out = execFileSync(torchPython!, [join(root, "scripts", "torch-gradcheck.py"), file], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "pipe"] });
+    return JSON.parse(out.trim().split("\n").pop()!);
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    const last = (err.stdout ?? "").trim().split("\n").pop();
+    try {
+      return JSON.parse(last ?? "");
+    } catch {
+      return { error: (err.stderr || err.message).trim().split("\n").slice(-3).join(" ") };
+    }
+  }
+}
+
+/** Run `f` under the V8 profiler, writing DIR/<name>.cpuprofile (for `--profile`). */
+function profiled<T>(name: string, f: () => T): T {
+  if (!profileDir) return f();
+  mkdirSync(profileDir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  let result!: T;
+  session.post("Profiler.enable");
+  session.post("Profiler.start");
+  try {
+    result = f();
+  } finally {
+    session.post("Profiler.stop", (err, res) => {
+      if (!err) writeFileSync(join(profileDir, `${name}.cpuprofile`), JSON.stringify(res.profile));
+      session.disconnect();
+    });
+  }
+  return result;
+}
+
+// The pool worker as the CLI and the extension run it: one bundled script.
+const workerPath = join(mkdtempSync(join(tmpdir(), "gradlens-bench-worker-")), "pool-worker.js");
+buildSync({ entryPoints: [join(root, "src", "engine", "pool-worker.ts")], bundle: true, platform: "node", target: "node20", format: "cjs", outfile: workerPath, logLevel: "warning" });
+
+const files = readdirSync(join(root, "examples", "bench")).filter((f) => f.endsWith(".gradnet.json")).sort();
+console.error(`# bench: ${runs} runs per mode, ${threads} thread(s) of ${availableParallelism()}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}${torchPython ? `, torch via ${torchPython}` : ", no torch (--torch PATH or GRADLENS_TORCH_PYTHON)"}`);
+for (const file of files) {
+  const network = basename(file, ".gradnet.json");
+  if (only && network !== only) continue;
+  const path = join("examples", "bench", file);
+  const graph = buildGraph(JSON.parse(readFileSync(join(root, path), "utf8")) as NetworkSpec, { file: path });
+  const parameters = graph.nodes.reduce((s, n) => s + Object.values(n.params).reduce((t, p) => t + p.data.length, 0), 0);
+  for (const mode of Object.keys(MODES) as Mode[]) {
+    if (onlyMode && mode !== onlyMode) continue;
+    const times: number[] = [], cpu: number[] = [];
+    let report!: Report;
+    let pooled = 0;
+    const load = loadavg()[0];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now(), c0 = process.cpuUsage();
+      report = profiled(`${network}-${mode}-${r}`, () =>
+        checkGraph(graph, {
+          ...MODES[mode],
+          evaluator: (g) => {
+            const ev = new PooledEvaluator(g, { threads, workerPath });
+            const dispose = ev.dispose.bind(ev);
+            ev.dispose = () => {
+              pooled = Math.max(pooled, ev.stats.pooledJobs);
+              dispose();
+            };
+            return ev;
+          },
+        }),
+      );
+      times.push((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e6);
+    }
+    const line: Record<string, unknown> = {
+      network, mode, engine: "gradlens", seconds: +median(times).toFixed(4), runs, min: +Math.min(...times).toFixed(4),
+      // CPU time of the whole process (all its threads): on a busy machine wall time waits for other processes.
+      cpuSeconds: +median(cpu).toFixed(4),
+      ...counts(report, mode), ok: report.ok, loss: report.loss, parameters,
+      threads, tensorsOnThreads: pooled, load1: +load.toFixed(2),
+    };
+    console.log(JSON.stringify(line));
+    if (torchPython && mode !== "local") {
+      const big = parameters > 20000;
+      const n = Number(torchRuns ?? (mode === "exhaustive" && big ? 1 : 3));
+      const torch = torchCheck(graph, mode, n);
+      const out: Record<string, unknown> = { network, mode, engine: "torch.autograd.gradcheck", ...torch, evaluationsPerEntry: 2 };
+      if (typeof torch.seconds === "number") {
+        out.seconds = +torch.seconds.toFixed(4);
+        out.ratio = +(torch.seconds / (line.seconds as number)).toFixed(2);
+        out.sameLoss = typeof torch.loss === "number" && Math.abs(torch.loss - report.loss) <= 1e-9 * Math.max(1, Math.abs(report.loss));
+      }
+      console.log(JSON.stringify(out));
+    }
+  }
+}
