@@ -171,6 +171,17 @@ describe("GradLens in a real VS Code", function () {
       assert.ok(!outside.text.includes("GradLens"), "no GradLens hover outside the nodes");
     });
 
+    it("the hover's 'Show in graph' command selects the node in the panel", async function () {
+      needsDriver(this);
+      const seen = api.panelMessages(uri()).length;
+      await vscode.commands.executeCommand("gradlens.showNode", uri().toString(), "fc");
+      await until("the page to show fc", async () =>
+        (await inWebview(title, () => document.querySelector(".detail-pane .detail")?.getAttribute("data-node"))) === "fc");
+      const selected = await inWebview(title, () => document.querySelector('g.node[data-node-id="fc"]')?.classList.contains("selected"));
+      assert.equal(selected, true, "fc highlighted in the graph");
+      assert.ok(api.panelMessages(uri()).length >= seen);
+    });
+
     it("the CodeLens at the top shows the last result and runs the check", async () => {
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri(), 10);
       const ours = lenses.filter((l) => l.command?.title.includes("GradLens") || l.command?.command === "gradlens.checkGradients");
@@ -340,6 +351,27 @@ describe("GradLens in a real VS Code", function () {
       console.log(`      (run ended ${state.endedAt! - state.cancelRequestedAt!} ms and its worker thread was gone <= ${goneAfter} ms after Cancel)`);
       const lens = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 10);
       assert.ok(lens.some((l) => /cancelled/.test(l.command?.title ?? "")));
+    });
+  });
+
+  describe("the time limit for user code", () => {
+    after(async () => {
+      await vscode.workspace.getConfiguration("gradlens").update("userCodeTimeoutSeconds", undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    it("stops a .gradnet.ts whose forward never returns after gradlens.userCodeTimeoutSeconds", async () => {
+      await vscode.workspace.getConfiguration("gradlens").update("userCodeTimeoutSeconds", 2, vscode.ConfigurationTarget.Workspace);
+      const uri = fileIn("fixtures", "hang.gradnet.ts");
+      await open(uri);
+      const baseline = workerThreads();
+      const record = await vscode.commands.executeCommand<{ kind: string; seconds?: number }>("gradlens.checkGradients", uri);
+      assert.deepEqual(record, { kind: "timeout", seconds: 2 });
+      const state = api.worker();
+      const ran = state.endedAt! - state.startedAt!;
+      assert.ok(ran >= 2000 && ran < 2000 + 5000, `stopped after ${ran} ms`);
+      if (baseline !== undefined) await until("the worker thread to exit", () => workerThreads() === baseline, 1000);
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 10);
+      assert.ok(lenses.some((l) => /stopped after 2 s/.test(l.command?.title ?? "")), lenses.map((l) => l.command?.title).join(" | "));
     });
   });
 
