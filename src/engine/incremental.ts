@@ -71,6 +71,8 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
   private touched: number[] = [];
   /** Rows marked while gathering a row-wise op's changed rows. */
   private rowMark = new Uint8Array(0);
+  /** Changed entries per row of a linear node's input. */
+  private rowCount = new Int32Array(0);
 
   constructor(private readonly graph: Graph) {
     const { values, loss } = forward(graph);
@@ -222,20 +224,45 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
     }
   }
 
-  /** A few inputs x[n, j] of a linear node changed: y[n, :] += (x′ − x)[n, j]·W[:, j] for each. */
+  /**
+   * Inputs x[n, j] of a linear node changed. A row with a few changes gets
+   * y[n, :] += (x′ − x)[n, j]·W[:, j] for each (a rank-1 update); a row with many
+   * is recomputed whole by the op's own forward on that row, which costs no more
+   * and gives exactly a whole forward pass's numbers for it.
+   */
   private linearInput(info: NodeInfo, input: Slot): void {
     const W = info.node.params.W.data;
     const [units, nIn] = info.node.params.W.shape;
     const out = this.slots[info.slot];
     this.beginSparse(info.slot);
     const work = out.work!, xNew = input.work!, xOld = input.base.data, idx = input.idx!;
+    const rows = xNew.length / nIn;
+    if (this.rowCount.length < rows) this.rowCount = new Int32Array(rows);
+    const rowCount = this.rowCount, changedRows: number[] = [];
+    for (let k = 0; k < input.count; k++) {
+      const n = Math.floor(idx[k] / nIn);
+      if (rowCount[n]++ === 0) changedRows.push(n);
+    }
+    const whole: number[] = [];
+    for (const n of changedRows) {
+      if (rowCount[n] * 8 > nIn) whole.push(n);
+      const o = n * units;
+      for (let u = 0; u < units; u++) this.markChanged(out, o + u); // the whole row moves
+    }
     for (let k = 0; k < input.count; k++) {
       const f = idx[k];
       const n = Math.floor(f / nIn), j = f - n * nIn;
+      if (rowCount[n] * 8 > nIn) continue;
       const d = xNew[f] - xOld[f];
       const o = n * units;
-      if (!out.mark![o]) for (let u = 0; u < units; u++) this.markChanged(out, o + u); // the whole row moves
       for (let u = 0, w = j; u < units; u++, w += nIn) work[o + u] += d * W[w];
+    }
+    for (const n of changedRows) rowCount[n] = 0;
+    if (whole.length) {
+      const gathered = new Float64Array(whole.length * nIn);
+      whole.forEach((n, k) => gathered.set(xNew.subarray(n * nIn, n * nIn + nIn), k * nIn));
+      const y = this.runOp(info, [{ shape: [whole.length, nIn], data: gathered }], whole.length * units);
+      whole.forEach((n, k) => work.set(y.subarray(k * units, k * units + units), n * units));
     }
   }
 
