@@ -16,8 +16,12 @@ import { formatReport } from "./table.js";
 const USAGE = `usage:
   gradlens check FILE [--mode exhaustive|sampled|fast] [--rtol X] [--atol X] [--step H] [--seed N]
                       [--json] [--html OUT] [--timeout SECONDS] [--jacobian-limit N] [--samples N]
-  gradlens grads FILE --json
-  gradlens graph FILE
+                      [--max-memory MB]
+  gradlens grads FILE --json [--max-memory MB]
+  gradlens graph FILE [--max-memory MB]
+
+--max-memory MB refuses, up front, a network whose tensors, gradients and
+Jacobians would need more than MB MiB (default 512).
 
 FILE is a *.gradnet.json or *.gradnet.ts network.
 exit: 0 all gradients pass (kinks allowed), 1 a mismatch, 2 a bad file, bad usage,
@@ -40,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         mode: { type: "string" }, rtol: { type: "string" }, atol: { type: "string" }, step: { type: "string" },
         seed: { type: "string" }, json: { type: "boolean" }, html: { type: "string" }, timeout: { type: "string" },
-        "jacobian-limit": { type: "string" }, samples: { type: "string" },
+        "jacobian-limit": { type: "string" }, samples: { type: "string" }, "max-memory": { type: "string" },
         help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" },
       },
     });
@@ -76,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     timeoutMs = (number("timeout", o.timeout, positive, "a positive number of seconds") ?? 30) * 1000;
     request = {
       task: command as WorkerRequest["task"], file,
+      ...opt("maxMemoryMb", number("max-memory", o["max-memory"], positive, "a positive number of MiB")),
       options: {
         ...(o.mode ? { mode: o.mode as "exhaustive" } : {}),
         ...opt("rtol", number("rtol", o.rtol, (x) => x >= 0, "a number ≥ 0")),

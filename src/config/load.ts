@@ -51,6 +51,8 @@ export interface LoadOptions {
   loadTypeScript?: LoadTypeScript;
   /** Refuse tensors above this many values (buildGraph's default otherwise). */
   maxTensorSize?: number;
+  /** Refuse networks whose tensors and gradients need more MiB than this (buildGraph's default, 512, otherwise). */
+  maxMemoryMb?: number;
   /** false: never bundle or run user TypeScript (an untrusted workspace); such files are refused. */
   allowUserCode?: boolean;
 }
@@ -185,7 +187,7 @@ function checkNesting(text: string, file: string): void {
 
 function build(parsed: { spec: NetworkSpec; locate: Locate }, file: string, options: LoadOptions): LoadedNetwork {
   try {
-    const graph = buildGraph(parsed.spec, { customOps: options.customOps, file, maxTensorSize: options.maxTensorSize });
+    const graph = buildGraph(parsed.spec, { customOps: options.customOps, file, maxTensorSize: options.maxTensorSize, maxMemoryMb: options.maxMemoryMb });
     return { file, spec: parsed.spec, graph, locate: parsed.locate };
   } catch (e) {
     if (e instanceof NetworkError) throw locatedError(e, file, parsed.locate);

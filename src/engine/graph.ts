@@ -12,6 +12,7 @@ import { Rng, deriveSeed } from "./random.js";
 import { fromNested, isTensor, sameShape, shapeText, sizeOf, tensor, type Nested, type Tensor } from "./tensor.js";
 import { didYouMean } from "./suggest.js";
 import type { GraphView } from "./report.js";
+import { MemoryBudget } from "./limits.js";
 
 export interface GraphInput {
   id: string;
@@ -57,10 +58,13 @@ export interface BuildOptions {
   file?: string;
   /** Refuse tensors above this many values (default MAX_TENSOR_SIZE). */
   maxTensorSize?: number;
+  /** Refuse a network whose tensors and gradients need more than this many MiB (default DEFAULT_MAX_MEMORY_MB in limits.ts). */
+  maxMemoryMb?: number;
 }
 
 export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph {
   const maxSize = options.maxTensorSize ?? MAX_TENSOR_SIZE;
+  const budget = new MemoryBudget(options.maxMemoryMb);
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new NetworkError("a network must be an object with \"inputs\" and \"nodes\"", []);
   const seed = spec.seed ?? 0;
   if (!Number.isInteger(seed)) throw new NetworkError(`"seed" must be an integer, got ${JSON.stringify(seed)}`, ["seed"]);
@@ -74,7 +78,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
   const shapes = new Map<string, number[]>();
   const labels = new Set<string>();
   for (const [id, inputSpec] of Object.entries(spec.inputs)) {
-    const input = buildInput(id, inputSpec, seed, maxSize);
+    const input = buildInput(id, inputSpec, seed, maxSize, budget);
     inputs.push(input);
     shapes.set(id, input.shape);
     if (input.classes !== undefined) labels.add(id);
@@ -134,7 +138,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
       }
     });
     const ctx: ShapeContext = { inputShapes, attrs };
-    const params = buildParams(r.op, r.spec, r.index, ctx, rngFor(`param:${r.spec.id}`), maxSize);
+    const params = buildParams(r.op, r.spec, r.index, ctx, rngFor(`param:${r.spec.id}`), maxSize, budget);
     let outputShape: number[];
     if (r.op.outputShape) {
       try {
@@ -150,6 +154,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
     nodes.push({ id: r.spec.id, op: r.op, inputs: r.inputs, attrs, params, inputShapes, outputShape, specIndex: r.index, labelInputs: labelPositions });
     if (r.op.outputShape) {
       if (sizeOf(outputShape) > maxSize) throw new NetworkError(`${r.spec.id}: output ${shapeText(outputShape)} has ${sizeOf(outputShape)} values, over the limit of ${maxSize}`, ["nodes", r.index]);
+      budget.add(`the output of ${r.spec.id}`, outputShape, ["nodes", r.index]);
       shapes.set(r.spec.id, outputShape);
     } else {
       // Run the forward pass so far to learn this node's shape.
@@ -157,6 +162,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
       for (const n of nodes.slice(0, -1)) values.set(n.id, runForward(n, values));
       const last = nodes[nodes.length - 1];
       last.outputShape = runForward(last, values).shape;
+      budget.add(`the output of ${r.spec.id}`, last.outputShape, ["nodes", r.index]);
       shapes.set(r.spec.id, last.outputShape);
     }
   }
@@ -198,7 +204,7 @@ function inputPath(r: { spec: NodeSpec; index: number }, k: number): SpecPath {
   return r.spec.inputs !== undefined ? ["nodes", r.index, "inputs", k] : ["nodes", r.index, "op"];
 }
 
-function buildInput(id: string, s: unknown, seed: number, maxSize: number): GraphInput {
+function buildInput(id: string, s: unknown, seed: number, maxSize: number, budget: MemoryBudget): GraphInput {
   const at = (...p: (string | number)[]): SpecPath => ["inputs", id, ...p];
   if (typeof s !== "object" || s === null || Array.isArray(s)) throw new NetworkError(`input '${id}' must be an object like { "shape": [4, 3] }`, at());
   const spec = s as { shape?: unknown; values?: unknown; classes?: unknown };
@@ -213,6 +219,7 @@ function buildInput(id: string, s: unknown, seed: number, maxSize: number): Grap
     shape = value.shape;
   }
   if (!shape) throw new NetworkError(`input '${id}' needs a "shape" or "values"`, at());
+  budget.add(`input '${id}'`, shape, at(), spec.classes === undefined);
   const rng = new Rng(deriveSeed(seed, `input:${id}`));
   if (spec.classes !== undefined) {
     if (!Number.isInteger(spec.classes) || (spec.classes as number) < 1)
@@ -335,7 +342,7 @@ function checkAttr(op: OpDef, key: string, spec: AttrSpec, v: unknown, path: Spe
   if (!ok) throw new NetworkError(`${op.name} attribute "${key}" must be ${want}, got ${short(v)}`, path);
 }
 
-function buildParams(op: OpDef, node: NodeSpec, i: number, ctx: ShapeContext, rng: Rng, maxSize: number): Record<string, Tensor> {
+function buildParams(op: OpDef, node: NodeSpec, i: number, ctx: ShapeContext, rng: Rng, maxSize: number, budget: MemoryBudget): Record<string, Tensor> {
   const params: Record<string, Tensor> = {};
   const given = node.params;
   if (given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given)))
@@ -360,6 +367,7 @@ function buildParams(op: OpDef, node: NodeSpec, i: number, ctx: ShapeContext, rn
       throw e;
     }
     if (sizeOf(shape) > maxSize) throw new NetworkError(`${node.id}.${name} would have shape ${shapeText(shape)} = ${sizeOf(shape)} values, over the limit of ${maxSize}`, ["nodes", i]);
+    budget.add(`${node.id}.${name}`, shape, ["nodes", i]);
     const fixed = given?.[name];
     if (fixed !== undefined) {
       const t = nestedToTensor(fixed, ["nodes", i, "params", name]);

@@ -5,9 +5,10 @@
  */
 import { checkGraph } from "./check.js";
 import { backward, describeGraph, forward, UserOpError } from "./graph.js";
+import { NetworkError } from "./network.js";
 import { toNested, type Nested } from "./tensor.js";
 import type { WorkerRequest, WorkerResult } from "./worker-protocol.js";
-import { ConfigError, allErrors, loadNetworkFile, type LoadedNetwork } from "../config/load.js";
+import { ConfigError, allErrors, loadNetworkFile, locatedError, type LoadedNetwork } from "../config/load.js";
 import { describeUserError } from "../config/user-code.js";
 
 export interface TaskHooks {
@@ -18,7 +19,7 @@ export interface TaskHooks {
 export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
   let loaded: LoadedNetwork;
   try {
-    loaded = await loadNetworkFile(request.file, { maxTensorSize: request.maxTensorSize, allowUserCode: request.allowUserCode });
+    loaded = await loadNetworkFile(request.file, { maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode });
   } catch (e) {
     return failure(e);
   }
@@ -39,7 +40,7 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
       }
       return { kind: "grads", loss, grads };
     }
-    const report = checkGraph(graph, { ...request.options, onProgress: hooks.onProgress });
+    const report = checkGraph(graph, { ...request.options, maxMemoryMb: request.maxMemoryMb, onProgress: hooks.onProgress });
     report.nodes.forEach((n, i) => (n.location = located(loaded, graph.nodes[i].specIndex)));
     report.inputs.forEach((inp) => {
       const loc = safeLocate(loaded, ["inputs", inp.id]);
@@ -47,6 +48,8 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
     });
     return { kind: "report", report };
   } catch (e) {
+    // A check refused up front (too much memory) points into the file like a load error.
+    if (e instanceof NetworkError) return failure(locatedError(e, loaded.file, loaded.locate));
     return failure(e);
   }
 }

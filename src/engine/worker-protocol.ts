@@ -15,6 +15,8 @@ export interface WorkerRequest {
   options?: Partial<Omit<CheckOptions, "onProgress" | "evaluator">>;
   /** Refuse tensors above this many values. */
   maxTensorSize?: number;
+  /** Refuse networks whose tensors, gradients and Jacobians need more MiB than this (default 512). */
+  maxMemoryMb?: number;
   /** false: refuse to bundle or run any user TypeScript (an untrusted workspace). */
   allowUserCode?: boolean;
 }
