@@ -21,7 +21,7 @@ export class ConfigError extends Error {
   readonly endColumn?: number;
 
   constructor(message: string, file: string, at: Partial<SourceLocation> & { line: number; column: number }) {
-    super(message);
+    super(clipMessage(message));
     this.name = "ConfigError";
     this.file = file;
     this.line = at.line;
@@ -59,4 +59,16 @@ export function throwAll(errors: ConfigError[]): never {
 /** All the problems an error stands for: `errors` of ConfigErrors, else itself. */
 export function allErrors(e: ConfigError): ConfigError[] {
   return e instanceof ConfigErrors ? e.errors : [e];
+}
+
+/** Longest word a message shows whole, and longest message (a file may hold a million-character name). */
+const MAX_WORD = 80;
+const MAX_MESSAGE = 1000;
+
+/** Shortens what a hostile file can make huge: one very long name, or a list of thousands of names. */
+export function clipMessage(message: string): string {
+  const cut = (s: string, n: number) => s.slice(0, /[\ud800-\udbff]/.test(s[n - 1] ?? "") ? n - 1 : n); // not inside a surrogate pair
+  let out = message.replace(/\S{120,}/g, (word) => `${cut(word, MAX_WORD)}… (${word.length} characters)`);
+  if (out.length > MAX_MESSAGE) out = `${cut(out, MAX_MESSAGE)}… (${out.length - MAX_MESSAGE} more characters)`;
+  return out;
 }

@@ -17,14 +17,18 @@ export function nearest(name: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = name.toLowerCase();
+  const near = Math.max(2, Math.floor(name.length / 3));
   for (const c of candidates) {
+    // The distance is at least the difference in length: skip hopeless candidates
+    // (a million-character name against every op would take seconds).
+    if (Math.abs(c.length - name.length) > near) continue;
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
       bestDistance = d;
       best = c;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= near ? best : undefined;
 }
 
 export function didYouMean(name: string, candidates: Iterable<string>): string {
