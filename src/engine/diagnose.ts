@@ -52,8 +52,10 @@ export function diagnose(input: DiagnoseInput, tol: Tolerance): Diagnosis {
     const c = an / nn;
     if (all((i) => passes(a[i], -n[i], loose)) && Math.abs(c + 1) < 0.05)
       return { kind: "sign", detail: `the analytic ${what} has the wrong sign: a ≈ −n everywhere. Check the sign of the local gradient (for −log pₐ it is −1/pₐ; for softmax + cross-entropy dL/dl = p − y, not y − p).` };
-    if (Math.abs(c - 1) > 0.01 && Math.abs(c) > 1e-12 && all((i) => passes(a[i], c * n[i], loose))) {
-      const named = nameFactor(c, input.batch);
+    // One compared number (fast mode's directional derivative) always fits "a = c·n" for some c:
+    // only a factor with a name (2, 1/2, N, 1/B…) is evidence of a scale bug then.
+    const named = nameFactor(c, input.batch);
+    if (Math.abs(c - 1) > 0.01 && Math.abs(c) > 1e-12 && (count > 1 || named.named) && all((i) => passes(a[i], c * n[i], loose))) {
       return { kind: "scale", factor: named.value, detail: `the analytic ${what} is ${named.text} times the numeric one everywhere: ${named.hint}` };
     }
   }
@@ -67,6 +69,8 @@ export function diagnose(input: DiagnoseInput, tol: Tolerance): Diagnosis {
     const d = Math.abs(a[i] - n[i]);
     if (d > worst) { worst = d; worstI = i; }
   }
+  if (count === 1)
+    return { kind: "mismatch", detail: `the analytic and numeric ${what} disagree: analytic ${fmt(a[0])}, numeric ${fmt(n[0])}. One directional derivative says that it is wrong, not how: check with --mode exhaustive to see the pattern.` };
   return { kind: "mismatch", detail: `the analytic and numeric ${what} disagree with no simple pattern; the worst entry is ${where(input, worstI)}: analytic ${fmt(a[worstI])}, numeric ${fmt(n[worstI])}.` };
 }
 
@@ -82,19 +86,19 @@ function fmt(v: number): string {
 }
 
 /** Name a factor c: 2, 1/2, the batch size B, 1/B … */
-function nameFactor(c: number, batch?: number): { value: number; text: string; hint: string } {
+function nameFactor(c: number, batch?: number): { value: number; text: string; hint: string; named: boolean } {
   const sign = c < 0 ? "−" : "";
   const m = Math.abs(c);
   const near = (x: number) => Math.abs(m - x) <= 1e-3 * x;
   if (batch && batch > 1 && near(batch))
-    return { value: Math.sign(c) * batch, text: `${sign}${batch} (the batch size B)`, hint: `a mean over the batch was differentiated as a sum — the 1/B (1/N) factor is missing.` };
+    return { value: Math.sign(c) * batch, text: `${sign}${batch} (the batch size B)`, hint: `a mean over the batch was differentiated as a sum — the 1/B (1/N) factor is missing.`, named: true };
   if (batch && batch > 1 && near(1 / batch))
-    return { value: Math.sign(c) / batch, text: `${sign}1/${batch} (1/B, the batch size)`, hint: `a 1/B was applied twice, or to a sum that has none.` };
+    return { value: Math.sign(c) / batch, text: `${sign}1/${batch} (1/B, the batch size)`, hint: `a 1/B was applied twice, or to a sum that has none.`, named: true };
   for (let k = 2; k <= 1024; k++) {
-    if (near(k)) return { value: Math.sign(c) * k, text: `${sign}${k}`, hint: k === 2 ? `the factor 2 is doubled or a gradient is added twice.` : `a factor ${k} is wrong — a sum where a mean belongs (1/N missing, N = ${k})?` };
-    if (near(1 / k)) return { value: Math.sign(c) / k, text: `${sign}1/${k}`, hint: k === 2 ? `the factor 2 of the square's derivative is missing (d(e²)/de = 2e).` : `a 1/${k} too many — a mean where a sum belongs, or a factor ${k} dropped?` };
+    if (near(k)) return { value: Math.sign(c) * k, text: `${sign}${k}`, hint: k === 2 ? `the factor 2 is doubled or a gradient is added twice.` : `a factor ${k} is wrong — a sum where a mean belongs (1/N missing, N = ${k})?`, named: true };
+    if (near(1 / k)) return { value: Math.sign(c) / k, text: `${sign}1/${k}`, hint: k === 2 ? `the factor 2 of the square's derivative is missing (d(e²)/de = 2e).` : `a 1/${k} too many — a mean where a sum belongs, or a factor ${k} dropped?`, named: true };
   }
-  return { value: c, text: `${sign}${fmt(m)}`, hint: `a constant factor in the backward is wrong.` };
+  return { value: c, text: `${sign}${fmt(m)}`, hint: `a constant factor in the backward is wrong.`, named: false };
 }
 
 /** Does a match n under a swap of two equal-sized axes? Returns which, in words. */
