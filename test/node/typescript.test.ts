@@ -50,7 +50,7 @@ describe("loading .gradnet.ts", () => {
     assert.equal(jac.status, "pass");
   });
 
-  test("a node's location in a .gradnet.ts is its id: "…" in the source", async () => {
+  test("a node's location in a .gradnet.ts is its id: … in the source", async () => {
     const loaded = await loadNetworkFile(join(root, "examples/buggy/linear-transpose.gradnet.ts"));
     const at = loaded.locate(["nodes", 0]);
     assert.deepEqual([at.line, at.column], [27, 7]);
