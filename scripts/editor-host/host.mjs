@@ -129,7 +129,8 @@ const driver = {
     try {
       await item.waitFor({ state: "visible", timeout: 3000 });
     } catch {
-      await page.locator('[id="status.notifications"]').first().click({ timeout: 5000 }).catch(() => {});
+      const center = page.locator(".notifications-center.visible");
+      if (!(await center.isVisible())) await page.locator('[id="status.notifications"]').first().click({ timeout: 5000 }).catch(() => {});
       try {
         await item.waitFor({ state: "visible", timeout: 15000 });
       } catch (e) {

@@ -86,12 +86,17 @@ export class NetworkPanel {
     }, null, this.disposables);
   }
 
+  /** A check is running: shown on the page until its outcome arrives (also after the page reloads). */
+  private busyMessage: string | undefined;
+
   /** A check started: the page shows it is working. */
   busy(): void {
-    this.post({ type: "busy", message: `Checking ${networkName(this.uri)}…` });
+    this.busyMessage = `Checking ${networkName(this.uri)}…`;
+    this.post({ type: "busy", message: this.busyMessage });
   }
 
   showOutcome(outcome: CheckOutcome): void {
+    this.busyMessage = undefined;
     if (outcome.kind === "report") this.setContent({ type: "report", report: outcome.report });
     else if (outcome.kind !== "cancelled") this.setContent({ type: "error", message: summarize(outcome).replace(/^\$\([\w-]+\) /, "") + explain(outcome) });
     else this.post({ type: "error", message: "Check cancelled." });
@@ -134,6 +139,7 @@ export class NetworkPanel {
       case "ready":
         this.ready = true;
         if (this.content) void this.panel.webview.postMessage(this.content);
+        if (this.busyMessage) void this.panel.webview.postMessage({ type: "busy", message: this.busyMessage } satisfies HostMessage);
         if (this.pendingSelect) {
           void this.panel.webview.postMessage({ type: "select", nodeId: this.pendingSelect } satisfies HostMessage);
           this.pendingSelect = undefined;
