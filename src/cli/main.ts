@@ -157,11 +157,21 @@ function usage(message: string): number {
   return 2;
 }
 
+/**
+ * Exit once stdout and stderr are flushed: into a pipe, writes are
+ * asynchronous, and process.exit() right after a large report cut the JSON off
+ * (a 400 kB report ended mid-string).
+ */
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (e) => {
     if (process.env.GRADLENS_DEBUG) console.error(e);
     process.stderr.write(`gradlens: internal error: ${e?.message ?? e}\n`);
-    process.exit(2);
+    exitAfterFlush(2);
   },
 );
