@@ -68,7 +68,8 @@ const MAX_MESSAGE = 1000;
 /** Shortens what a hostile file can make huge: one very long name, or a list of thousands of names. */
 export function clipMessage(message: string): string {
   const cut = (s: string, n: number) => s.slice(0, /[\ud800-\udbff]/.test(s[n - 1] ?? "") ? n - 1 : n); // not inside a surrogate pair
-  let out = message.replace(/\S{120,}/g, (word) => `${cut(word, MAX_WORD)}… (${word.length} characters)`);
+  // The word's closing punctuation (a quote, a semicolon) stays: "'aaaa…(1000003 characters)';".
+  let out = message.replace(/\S{120,}/g, (word) => `${cut(word, MAX_WORD)}…(${word.length} characters)${/[^\p{L}\p{N}]{0,3}$/u.exec(word)![0]}`);
   if (out.length > MAX_MESSAGE) out = `${cut(out, MAX_MESSAGE)}… (${out.length - MAX_MESSAGE} more characters)`;
   return out;
 }
