@@ -2,7 +2,10 @@
  * `npm run bench`: how long GradLens's checks take, one JSON line per network and mode.
  *
  *   npm run bench [-- --runs N] [--threads N] [--network NAME] [--mode exhaustive|fast|local]
- *                 [--torch /usr/bin/python3] [--torch-runs N] [--profile DIR]
+ *                 [--torch /usr/bin/python3] [--torch-runs N] [--profile DIR] [--evaluator straight]
+ *
+ * `--evaluator straight` times the whole-forward-per-evaluation StraightEvaluator
+ * instead (the numbers before the incremental evaluator and the thread pool).
  *
  * Networks: examples/bench/*.gradnet.json. Modes:
  * - exhaustive: every parameter and input entry end to end ({ mode: "exhaustive", local: false });
@@ -26,6 +29,7 @@ import { buildSync } from "esbuild";
 import { buildGraph, type Graph } from "../src/engine/graph.js";
 import { checkGraph, DEFAULT_OPTIONS, type CheckOptions } from "../src/engine/check.js";
 import { PooledEvaluator, defaultThreads } from "../src/engine/pool.js";
+import { StraightEvaluator } from "../src/engine/evaluate.js";
 import type { NetworkSpec } from "../src/engine/network.js";
 import type { Report } from "../src/engine/report.js";
 
@@ -42,6 +46,7 @@ const onlyMode = flag("mode");
 const torchPython = flag("torch") ?? process.env.GRADLENS_TORCH_PYTHON;
 const torchRuns = flag("torch-runs");
 const profileDir = flag("profile");
+const straight = flag("evaluator") === "straight";
 
 type Mode = "exhaustive" | "fast" | "local";
 const MODES: Record<Mode, Partial<CheckOptions>> = {
@@ -145,6 +150,7 @@ for (const file of files) {
         checkGraph(graph, {
           ...MODES[mode],
           evaluator: (g) => {
+            if (straight) return new StraightEvaluator(g);
             const ev = new PooledEvaluator(g, { threads, workerPath });
             const dispose = ev.dispose.bind(ev);
             ev.dispose = () => {
@@ -160,11 +166,11 @@ for (const file of files) {
       cpu.push((c.user + c.system) / 1e6);
     }
     const line: Record<string, unknown> = {
-      network, mode, engine: "gradlens", seconds: +median(times).toFixed(4), runs, min: +Math.min(...times).toFixed(4),
+      network, mode, engine: straight ? "gradlens (StraightEvaluator)" : "gradlens", seconds: +median(times).toFixed(4), runs, min: +Math.min(...times).toFixed(4),
       // CPU time of the whole process (all its threads): on a busy machine wall time waits for other processes.
       cpuSeconds: +median(cpu).toFixed(4),
       ...counts(report, mode), ok: report.ok, loss: report.loss, parameters,
-      threads, tensorsOnThreads: pooled, load1: +load.toFixed(2),
+      threads: straight ? 1 : threads, tensorsOnThreads: pooled, load1: +load.toFixed(2),
     };
     console.log(JSON.stringify(line));
     if (torchPython && mode !== "local") {
