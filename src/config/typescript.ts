@@ -12,16 +12,20 @@
  * esbuild: the native package when it can be loaded (development, the CLI from
  * a source checkout), else `esbuild-wasm`, the runtime dependency, which runs
  * on every platform VS Code runs on, so one .vsix serves them all. Both are
- * `require`d at run time (they are external in scripts/build.mjs).
+ * `require`d at run time (they are external in scripts/build.mjs). esbuild-wasm
+ * runs in this thread through its browser API: its Node API would spawn `node`
+ * from PATH, which an editor's user need not have. The browser build has no
+ * file system, so files are read by a plugin (`filesPlugin`), for both builds
+ * alike: what the tests bundle is what the extension bundles.
  *
  * The bundle runs under a name of its own with a source map; the positions in
  * a stack trace are mapped back to the user's file:line:col
  * (src/config/user-code.ts). Time limits are the worker's (worker-client.ts):
  * a `for (;;) {}` at the top level or in a forward ends with the thread.
  */
-import { createRequire, SourceMap } from "node:module";
+import { createRequire, isBuiltin, SourceMap } from "node:module";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as vm from "node:vm";
 import type * as Esbuild from "esbuild";
@@ -34,22 +38,78 @@ import { ConfigError, throwAll, type SourceLocation } from "./errors.js";
 import { locatedError, type LoadOptions, type LoadedNetwork, type Locate, type ResolveCustomOps } from "./load.js";
 import { registerUserBundle } from "./user-code.js";
 
-type EsbuildApi = typeof Esbuild;
+type EsbuildApi = Pick<typeof Esbuild, "build">;
+type EsbuildKind = "native" | "wasm";
 
-let chosen: { api: EsbuildApi; kind: "native" | "wasm" } | undefined;
+let chosen: { api: EsbuildApi; kind: EsbuildKind } | undefined;
+let wasmReady: Promise<EsbuildApi> | undefined;
+
+/** esbuild-wasm's browser API, initialised once in this thread from the .wasm file beside it. */
+function wasmEsbuild(): Promise<EsbuildApi> {
+  wasmReady ??= (async () => {
+    const browserApi = require("esbuild-wasm/lib/browser.js") as typeof Esbuild;
+    const wasmFile = join(dirname(require.resolve("esbuild-wasm/package.json")), "esbuild.wasm");
+    // The browser build reads the host's globals through `self`; Node has none.
+    (globalThis as { self?: unknown }).self ??= globalThis;
+    const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } };
+    await browserApi.initialize({ wasmModule: new wasm.Module(readFileSync(wasmFile)) as never, worker: false });
+    return browserApi;
+  })();
+  return wasmReady;
+}
 
 /** esbuild to use: native when it loads and runs, else esbuild-wasm. GRADLENS_ESBUILD=wasm forces the wasm build. */
-function esbuildCandidates(): { api: () => EsbuildApi; kind: "native" | "wasm" }[] {
+function esbuildCandidates(): { api: () => EsbuildApi | Promise<EsbuildApi>; kind: EsbuildKind }[] {
   if (chosen) return [{ api: () => chosen!.api, kind: chosen.kind }];
-  const wasm = { api: () => require("esbuild-wasm") as EsbuildApi, kind: "wasm" as const };
+  const wasm = { api: wasmEsbuild, kind: "wasm" as const };
   if (process.env.GRADLENS_ESBUILD === "wasm") return [wasm];
   return [{ api: () => require("esbuild") as EsbuildApi, kind: "native" as const }, wasm];
 }
 
 /** Which esbuild bundled the last file ("native" or "wasm"); for tests and diagnostics. */
-export function esbuildKind(): "native" | "wasm" | undefined {
+export function esbuildKind(): EsbuildKind | undefined {
   return chosen?.kind;
 }
+
+const EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"];
+
+/** A relative import as TypeScript resolves it: the file, with an extension added, `.js` for `.ts`, or an index. */
+function resolveFile(base: string): string | undefined {
+  const isFile = (p: string) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const stem = base.replace(/\.(c|m)?js$/, "");
+  const candidates = [base, ...EXTENSIONS.map((e) => base + e), ...(stem !== base ? [".ts", ".mts", ".cts", ".tsx"].map((e) => stem + e) : []), ...EXTENSIONS.map((e) => join(base, "index" + e))];
+  return candidates.find(isFile);
+}
+
+const loaderFor = (file: string): Esbuild.Loader =>
+  /\.(c|m)?ts$/.test(file) ? "ts" : file.endsWith(".tsx") ? "tsx" : file.endsWith(".json") ? "json" : "js";
+
+/** Resolve and read files with Node's fs (esbuild-wasm's browser build has none). */
+const filesPlugin: Esbuild.Plugin = {
+  name: "gradlens-files",
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind === "entry-point") return { path: args.path };
+      if (isBuiltin(args.path)) return { path: args.path, external: true };
+      if (args.path.startsWith("./") || args.path.startsWith("../") || isAbsolute(args.path)) {
+        const found = resolveFile(resolve(args.resolveDir, args.path));
+        return found ? { path: found } : { errors: [{ text: `Could not resolve "${args.path}" (no such file next to ${relative(process.cwd(), args.importer) || args.importer})` }] };
+      }
+      try {
+        return { path: createRequire(join(args.resolveDir, "noop.js")).resolve(args.path) };
+      } catch {
+        return { errors: [{ text: `Could not resolve "${args.path}": a network may import "gradlens", Node's built-in modules, relative files and installed packages` }] };
+      }
+    });
+    build.onLoad({ filter: /.*/ }, (args) => ({ contents: readFileSync(args.path, "utf8"), loader: loaderFor(args.path), resolveDir: dirname(args.path) }));
+  },
+};
 
 interface Bundle {
   code: string;
@@ -80,13 +140,13 @@ async function bundle(entryAbs: string, entryAsGiven: string): Promise<Bundle> {
   const options: Esbuild.BuildOptions = {
     entryPoints: [entryAbs], bundle: true, platform: "node", format: "cjs", target: "node20",
     write: false, outfile: join(outDir, "gradlens-user-bundle.js"), absWorkingDir: outDir,
-    sourcemap: "external", sourcesContent: false, logLevel: "silent", plugins: [gradlensPlugin],
+    sourcemap: "external", sourcesContent: false, logLevel: "silent", plugins: [gradlensPlugin, filesPlugin],
   };
   let lastError: unknown;
   for (const candidate of esbuildCandidates()) {
     let api: EsbuildApi;
     try {
-      api = candidate.api();
+      api = await candidate.api();
     } catch (e) {
       lastError = e;
       continue;

@@ -190,12 +190,18 @@ describe("type declarations shipped for \"gradlens\" (types/gradlens.d.ts)", () 
 
 const cli = join(root, "dist", "cli.js");
 describe("through the real CLI", { skip: existsSync(cli) ? false : "dist/cli.js is not built (npm run build)" }, () => {
-  test("with esbuild-wasm only (what the installed extension uses on every platform): same result", () => {
-    const run = spawnSync(process.execPath, ["bin/gradlens.js", "check", "examples/custom/softmax.gradnet.ts", "--json"], {
-      cwd: root, encoding: "utf8", timeout: 120_000, env: { ...process.env, GRADLENS_ESBUILD: "wasm" },
-    });
+  test("with esbuild-wasm only (what the installed extension uses on every platform), no `node` on PATH: same results", () => {
+    // An editor's user need not have Node installed: the wasm build must not spawn `node`.
+    const env = { ...process.env, GRADLENS_ESBUILD: "wasm", PATH: join(root, "test/fixtures/ts") };
+    const run = spawnSync(process.execPath, ["bin/gradlens.js", "check", "examples/custom/custom-ops.gradnet.json", "--json"], { cwd: root, encoding: "utf8", timeout: 120_000, env });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout).ok, true);
+    const thrown = spawnSync(process.execPath, ["bin/gradlens.js", "check", "test/fixtures/ts/throw-in-helper.gradnet.ts"], { cwd: root, encoding: "utf8", timeout: 120_000, env });
+    assert.equal(thrown.status, 2);
+    assert.match(thrown.stderr, /^test\/fixtures\/ts\/helper-layers\.ts:8:12: error: /);
+    const bad = spawnSync(process.execPath, ["bin/gradlens.js", "check", "test/fixtures/ts/syntax-error.gradnet.ts"], { cwd: root, encoding: "utf8", timeout: 120_000, env });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^test\/fixtures\/ts\/syntax-error\.gradnet\.ts:5:3: error: Expected "\}" but found "nodes"/);
   });
   test("gradlens graph and grads work on a .gradnet.ts", () => {
     const graph = spawnSync(process.execPath, ["bin/gradlens.js", "graph", "examples/custom/linear.gradnet.ts"], { cwd: root, encoding: "utf8", timeout: 120_000 });
