@@ -185,13 +185,17 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
   private recompute(info: NodeInfo): void {
     const op = info.node.op;
     if (op.builtin) {
-      const ins = info.inputSlots.map((s) => this.slots[s]);
-      const sparse = ins.every((s) => s.state !== DENSE && s.count <= SPARSE_FRACTION * s.base.data.length);
+      let sparse = true;
+      for (const s of info.inputSlots) {
+        const slot = this.slots[s];
+        if (slot.state === DENSE || slot.count > SPARSE_FRACTION * slot.base.data.length) sparse = false;
+      }
       if (sparse) {
-        if (UNARY.has(op.name)) return this.unarySparse(info, ins[0]);
-        if (BINARY.has(op.name) && this.binarySparse(info, ins[0], ins[1])) return;
-        if (op.name === "linear") return this.linearInput(info, ins[0]);
-        if (ROWWISE.has(op.name) && this.rowwiseSparse(info, ins[0])) return;
+        const first = this.slots[info.inputSlots[0]];
+        if (UNARY.has(op.name)) return this.unarySparse(info, first);
+        if (BINARY.has(op.name) && this.binarySparse(info, first, this.slots[info.inputSlots[1]])) return;
+        if (op.name === "linear") return this.linearInput(info, first);
+        if (ROWWISE.has(op.name) && this.rowwiseSparse(info, first)) return;
       }
     }
     this.setDense(info.slot, this.runNode(info));

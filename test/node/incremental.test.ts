@@ -244,4 +244,22 @@ describe("checkGraph with the incremental evaluator", () => {
       b.gradients.forEach((g, i) => assert.ok(Math.abs(g.maxRelError - a.gradients[i].maxRelError) <= 1e-6 + 1e-3 * a.gradients[i].maxRelError, `${file} ${g.name}: ${g.maxRelError} vs ${a.gradients[i].maxRelError}`));
     }
   });
+
+  test("it is checkGraph's default: the numeric gradients are those of whole forward passes", () => {
+    const file = "examples/bench/residual.gradnet.json";
+    const a = checkGraph(loadExample(file), { mode: "exhaustive", local: false, evaluator: (g) => new StraightEvaluator(g) });
+    const b = checkGraph(loadExample(file), { mode: "exhaustive", local: false });
+    assert.deepEqual(b.gradients.map((g) => [g.name, g.status, g.checked]), a.gradients.map((g) => [g.name, g.status, g.checked]));
+    let compared = 0;
+    b.gradients.forEach((g, i) =>
+      g.worst.forEach((w) => {
+        // The worst entries of the two runs, where they name the same entry.
+        const s = a.gradients[i].worst.find((x) => x.index.join() === w.index.join());
+        if (!s) return;
+        compared++;
+        assert.ok(Math.abs(w.numeric - s.numeric) <= 1e-7 * Math.max(1, Math.abs(s.numeric)), `${g.name}[${w.index}]: ${w.numeric} vs ${s.numeric}`);
+      }),
+    );
+    assert.ok(compared >= b.gradients.length, `compared ${compared} worst entries`);
+  });
 });
