@@ -138,6 +138,19 @@ describe("GradLens in a real VS Code", function () {
       for (const input of report.inputs) assert.equal(nodes.find((x) => x.id === input.id)?.fill, fillOf("input"));
       const summary = await inWebview(title, () => document.querySelector(".summary")?.textContent ?? "");
       assert.match(summary, /OK/);
+      // The page runs only its own nonce'd scripts from media/, under a strict CSP.
+      const page = await inWebview(title, () => ({
+        csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute("content") ?? "",
+        // (VS Code injects its own acquireVsCodeApi script too: only ours carry a src.)
+        scripts: [...document.scripts].filter((sc) => sc.src).map((sc) => ({ nonce: sc.nonce, src: sc.src })),
+      }));
+      const nonce = /script-src 'nonce-([^']+)'/.exec(page.csp)?.[1];
+      assert.ok(nonce && page.csp.startsWith("default-src 'none'"), page.csp);
+      assert.equal(page.scripts.length, 2, JSON.stringify(page.scripts));
+      for (const sc of page.scripts) {
+        assert.equal(sc.nonce, nonce);
+        assert.match(sc.src, /\/media\/(webview|mermaid\.min)\.js/);
+      }
       await screenshot(path.join(artifacts, "panel-light.png"));
     });
 
@@ -247,6 +260,8 @@ describe("GradLens in a real VS Code", function () {
       assert.match(detail.diagnosis, /wrong sign/);
       assert.ok(detail.diagnosis.includes(report.nodes.find((n) => n.id === "p")!.diagnosis!.detail));
       await screenshot(path.join(artifacts, "panel-failure-light.png"));
+      await inWebview(title, () => document.querySelector(".detail-pane .detail canvas.heatmap")?.scrollIntoView({ block: "center" }));
+      await screenshot(path.join(artifacts, "panel-heatmaps-light.png"));
     });
 
     it("'Go to definition' in the panel opens the file at the node", async function () {
