@@ -15,8 +15,12 @@ export type PositionMapper = (line: number, column: number) => ErrorLocation | u
 const bundles = new Map<string, PositionMapper>();
 const opLocations = new Map<string, ErrorLocation>();
 
+/** Bundles remembered at once: a long-lived host that reloads a network many times keeps the latest. */
+const MAX_BUNDLES = 64;
+
 export function registerUserBundle(runName: string, mapper: PositionMapper): void {
   bundles.set(runName, mapper);
+  if (bundles.size > MAX_BUNDLES) bundles.delete(bundles.keys().next().value!);
 }
 
 /** Where the custom op `name` was defined (the line of its defineOp call). */
