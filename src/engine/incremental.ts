@@ -238,8 +238,7 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
     const W = info.node.params.W.data;
     const [units, nIn] = info.node.params.W.shape;
     const out = this.slots[info.slot];
-    this.beginSparse(info.slot);
-    const work = out.work!, xNew = input.work!, xOld = input.base.data, idx = input.idx!;
+    const xNew = input.work!, xOld = input.base.data, idx = input.idx!;
     const rows = xNew.length / nIn;
     if (this.rowCount.length < rows) this.rowCount = new Int32Array(rows);
     const rowCount = this.rowCount, changedRows: number[] = [];
@@ -247,12 +246,19 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
       const n = Math.floor(idx[k] / nIn);
       if (rowCount[n]++ === 0) changedRows.push(n);
     }
-    const whole: number[] = [];
-    for (const n of changedRows) {
-      if (rowCount[n] * 8 > nIn) whole.push(n);
-      const o = n * units;
-      for (let u = 0; u < units; u++) this.markChanged(out, o + u); // the whole row moves
+    // Every row moves (a changed weight upstream reaches every batch entry): the output is dense,
+    // a copy of the cached one updated in place, with no per-entry bookkeeping.
+    const dense = changedRows.length === rows;
+    let work: Float64Array;
+    if (dense) {
+      work = new Float64Array(out.base.data);
+    } else {
+      this.beginSparse(info.slot);
+      work = out.work!;
+      for (const n of changedRows) for (let u = 0, o = n * units; u < units; u++) this.markChanged(out, o + u);
     }
+    const whole: number[] = [];
+    for (const n of changedRows) if (rowCount[n] * 8 > nIn) whole.push(n);
     for (let k = 0; k < input.count; k++) {
       const f = idx[k];
       const n = Math.floor(f / nIn), j = f - n * nIn;
@@ -268,6 +274,7 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
       const y = this.runOp(info, [{ shape: [whole.length, nIn], data: gathered }], whole.length * units);
       whole.forEach((n, k) => work.set(y.subarray(k * units, k * units + units), n * units));
     }
+    if (dense) this.setDense(info.slot, { shape: out.base.shape, data: work });
   }
 
   /** y = f(x) elementwise: recompute the changed entries with the op's own forward. */
