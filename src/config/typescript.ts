@@ -176,8 +176,13 @@ async function bundle(entryAbs: string, entryAsGiven: string): Promise<Bundle> {
 function bundleErrors(errors: Esbuild.Message[], entryAbs: string, entryAsGiven: string, outDir: string): ConfigError {
   const located = errors.map((m) => {
     const at = m.location;
-    const file = at ? userPath(resolve(outDir, at.file), entryAbs, entryAsGiven) : entryAsGiven;
-    return new ConfigError(m.text, file, at ? { line: at.line, column: at.column + 1, endLine: at.line, endColumn: at.column + 1 + Math.max(at.length, 0) } : { line: 1, column: 1 });
+    if (!at) return new ConfigError(m.text, entryAsGiven, { line: 1, column: 1 });
+    const file = userPath(resolve(outDir, at.file), entryAbs, entryAsGiven);
+    // esbuild counts columns in UTF-8 bytes; editors (and ConfigError) in UTF-16 code units.
+    const bytes = Buffer.from(at.lineText, "utf8");
+    const units = (n: number) => bytes.subarray(0, n).toString("utf8").length;
+    const column = units(at.column) + 1;
+    return new ConfigError(m.text, file, { line: at.line, column, endLine: at.line, endColumn: units(at.column + Math.max(at.length, 0)) + 1 });
   });
   try {
     throwAll(located);

@@ -60,6 +60,7 @@ describe("loading .gradnet.ts", () => {
 describe("bad TypeScript networks: FILE:LINE:COL at the offending code", () => {
   const cases: { name: string; at: string; message: RegExp }[] = [
     { name: "syntax-error.gradnet.ts", at: "5:3", message: /^Expected "\}" but found "nodes"$/ },
+    { name: "syntax-error-unicode.gradnet.ts", at: "4:26", message: /^Expected identifier but found "⊙"$/ },
     { name: "bad-node.gradnet.ts", at: "8:22", message: /^unknown op 'rleu'; did you mean 'relu'\?/ },
     { name: "no-default.gradnet.ts", at: "1:1", message: /must `export default network\(\{ inputs, nodes \}\)`: it has no default export \(it exports net\)/ },
     { name: "import-subpath.gradnet.ts", at: "1:25", message: /'gradlens\/tensor': import from "gradlens" itself/ },
