@@ -47,11 +47,22 @@ function firstUserFrame(stack: string): ErrorLocation | undefined {
   return undefined;
 }
 
-const contexts = new WeakMap<object, string>();
+const contexts = new WeakMap<object, { text: string; op: string }>();
 
-/** Remember which user function an exception came out of ("in the backward of op 'mySoftmax'"). */
-export function tagUserError(e: unknown, context: string): void {
-  if (typeof e === "object" && e !== null && !contexts.has(e)) contexts.set(e, context);
+/**
+ * Remember which user function an exception came out of ("in the backward of
+ * op 'mySoftmax'"). A thrown non-object (`throw "oops"`) cannot carry that, so
+ * it comes back as an Error to throw instead.
+ */
+export function tagUserError(e: unknown, step: string, op: string): unknown {
+  const text = `in ${step} of op '${op}'`;
+  if (typeof e === "object" && e !== null) {
+    if (!contexts.has(e)) contexts.set(e, { text, op });
+    return e;
+  }
+  const wrapped = new Error(`threw ${typeof e === "string" ? JSON.stringify(e) : String(e)}, not an Error`);
+  contexts.set(wrapped, { text, op });
+  return wrapped;
 }
 
 /** Where user code called the function that calls this (e.g. the line of a `defineOp(...)`). */
@@ -69,13 +80,14 @@ export function describeUserError(e: unknown): { message: string; location?: Err
   }
   const err = e as Error;
   const context = contexts.get(err);
-  const message = `${context ? context + ": " : ""}${err.name && err.name !== "Error" ? err.name + ": " : ""}${err.message}`;
+  const message = `${context ? context.text + ": " : ""}${err.name && err.name !== "Error" ? err.name + ": " : ""}${err.message}`;
   // The engine's complaint about a value an op returned: "<node> (<op>): …".
   if (err.name === "UserOpError") {
     const op = /^\S+ \((.+?)\): /.exec(err.message)?.[1];
     const location = op !== undefined ? opLocations.get(op) : undefined;
     return { message: err.message, ...(location ? { location } : {}) };
   }
-  const location = firstUserFrame(String(err.stack ?? ""));
-  return location ? { message, location } : undefined;
+  // No frame of the user's on the stack (a thrown string): the op's defineOp line.
+  const location = firstUserFrame(String(err.stack ?? "")) ?? (context ? opLocations.get(context.op) : undefined);
+  return location ? { message, location } : context ? { message } : undefined;
 }

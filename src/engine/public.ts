@@ -55,8 +55,7 @@ export function defineOp(op: OpDef): OpDef {
       try {
         return f.apply(this, args);
       } catch (e) {
-        tagUserError(e, `in ${step} of op '${op.name}'`);
-        throw e;
+        throw tagUserError(e, step, op.name);
       }
     };
   const def = defineEngineOp({

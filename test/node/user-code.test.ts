@@ -34,6 +34,11 @@ const thrown: Case[] = [
     name: "wrong-grad-type.gradnet.ts", at: `${fixture("wrong-grad-type.gradnet.ts")}:4:16`,
     message: /^d \(double\): backward returned \{ shape: \[2,3\], data: Array \} for input 1; expected a tensor of shape \[2, 3\]$/,
   },
+  {
+    name: "wrong-jacobian-shape.gradnet.ts", at: `${fixture("wrong-jacobian-shape.gradnet.ts")}:4:16`,
+    message: /^d \(doubleByJacobian\): jacobian for input 1 must have shape \[6, 6\] \(output size × input 1 size\), got \{ shape: \[3,3\]/,
+  },
+  { name: "throw-string.gradnet.ts", at: `${fixture("throw-string.gradnet.ts")}:4:13`, message: /^in the forward of op 'odd': threw "forward is not ready", not an Error$/ },
 ];
 
 function where(result: WorkerResult): string {
