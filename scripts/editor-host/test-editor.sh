@@ -13,7 +13,9 @@ ROOT=${VSHOST_ROOT:-$REPO/.vshost}
 export VSHOST_ROOT="$ROOT"
 
 bash "$HERE/install.sh"
-( cd "$REPO" && node scripts/build.mjs && node "$HERE/build-tests.mjs" )
+# esbuild does not check types: the extension and the tests are type-checked first.
+( cd "$REPO" && npx tsc --noEmit -p src/extension && npx tsc --noEmit -p test/editor &&
+  node scripts/build.mjs && node "$HERE/build-tests.mjs" )
 
 WS="$ROOT/ws"
 rm -rf "$WS"

@@ -120,8 +120,19 @@ export class Diagnostics implements vscode.Disposable {
         diag.source = SOURCE;
         out.push(diag);
       }
-    } else if (o.kind === "config-error" || (o.kind === "user-error" && o.line !== undefined)) {
-      const diag = new vscode.Diagnostic(pointRange(o.line!, o.column ?? 1, document), o.message, vscode.DiagnosticSeverity.Error);
+    } else if (o.kind === "config-error" && !isJsonNetwork(record.uri)) {
+      // (A JSON network's config errors are already shown live, from the same loader.)
+      for (const e of o.errors) {
+        const start = new vscode.Position(Math.max(0, e.line - 1), Math.max(0, e.column - 1));
+        const end = e.endLine !== undefined && e.endColumn !== undefined
+          ? new vscode.Position(Math.max(0, e.endLine - 1), Math.max(0, e.endColumn - 1)) : undefined;
+        const range = end?.isAfter(start) ? new vscode.Range(start, end) : pointRange(e.line, e.column, document);
+        const diag = new vscode.Diagnostic(range, e.message, vscode.DiagnosticSeverity.Error);
+        diag.source = SOURCE;
+        out.push(diag);
+      }
+    } else if (o.kind === "user-error" && o.line !== undefined) {
+      const diag = new vscode.Diagnostic(pointRange(o.line, o.column ?? 1, document), o.message, vscode.DiagnosticSeverity.Error);
       diag.source = SOURCE;
       out.push(diag);
     }

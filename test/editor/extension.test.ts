@@ -369,6 +369,22 @@ describe("GradLens in a real VS Code", function () {
     });
   });
 
+  describe("an exception in a .gradnet.ts", () => {
+    it("is reported at the user's own line, in Problems", async () => {
+      const uri = fileIn("fixtures", "throws.gradnet.ts");
+      const editor = await open(uri);
+      const outcome = await vscode.commands.executeCommand<{ kind: string; message: string; line?: number }>("gradlens.checkGradients", uri);
+      assert.equal(outcome.kind, "user-error", JSON.stringify(outcome));
+      assert.match(outcome.message, /broken forward: not implemented for matrices/);
+      const line = lineOf(editor.document, "throw new Error");
+      assert.equal(outcome.line, line + 1, "1-based line of the throw");
+      const diags = vscode.languages.getDiagnostics(uri).filter((d) => d.source === "GradLens");
+      assert.equal(diags.length, 1);
+      assert.equal(diags[0].range.start.line, line);
+      assert.doesNotMatch(diags[0].message, /\n\s+at /, "no stack trace");
+    });
+  });
+
   describe("the time limit for user code", () => {
     after(async () => {
       await vscode.workspace.getConfiguration("gradlens").update("userCodeTimeoutSeconds", undefined, vscode.ConfigurationTarget.Workspace);
