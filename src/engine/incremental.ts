@@ -123,7 +123,13 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
       try {
         if (target.node) {
           t.data.set(moved);
-          this.setDense(target.node.slot, this.runNode(target.node));
+          const node = target.node.node;
+          if (node.op.builtin && node.op.name === "linear" && target.param === "b" && node.attrs.bias !== false) {
+            // y = x·Wᵀ + b: moving b moves every row of y by b′ − b, no product needed.
+            const base = this.slots[target.node.slot].base, y = new Float64Array(base.data), units = t.data.length;
+            for (let o = 0; o < y.length; o++) y[o] += moved[o % units] - orig[o % units];
+            this.setDense(target.node.slot, { shape: base.shape, data: y });
+          } else this.setDense(target.node.slot, this.runNode(target.node));
           return this.propagate(target.nodeIndex + 1);
         }
         this.setDense(target.slot, { shape: [...t.shape], data: moved });
