@@ -49,6 +49,8 @@ export interface LoadOptions {
   resolveCustomOps?: ResolveCustomOps;
   /** How to load `.gradnet.ts`; without it such a file is refused with a clear message. */
   loadTypeScript?: LoadTypeScript;
+  /** Overrides the network's "seed" (the CLI's --seed). */
+  seed?: number;
   /** Refuse tensors above this many values (buildGraph's default otherwise). */
   maxTensorSize?: number;
   /** Refuse networks whose tensors and gradients need more MiB than this (buildGraph's default, 512, otherwise). */
@@ -187,7 +189,7 @@ function checkNesting(text: string, file: string): void {
 
 function build(parsed: { spec: NetworkSpec; locate: Locate }, file: string, options: LoadOptions): LoadedNetwork {
   try {
-    const graph = buildGraph(parsed.spec, { customOps: options.customOps, file, maxTensorSize: options.maxTensorSize, maxMemoryMb: options.maxMemoryMb });
+    const graph = buildGraph(parsed.spec, { customOps: options.customOps, file, seed: options.seed, maxTensorSize: options.maxTensorSize, maxMemoryMb: options.maxMemoryMb });
     return { file, spec: parsed.spec, graph, locate: parsed.locate };
   } catch (e) {
     if (e instanceof NetworkError) throw locatedError(e, file, parsed.locate);

@@ -248,7 +248,7 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
   if (spec.ops && Object.keys(spec.ops).length > 0)
     customOps = { ...(await resolveCustomOps(spec.ops, { file, locate })), ...customOps };
   try {
-    const graph = buildGraph(spec, { customOps, file, maxTensorSize: options.maxTensorSize });
+    const graph = buildGraph(spec, { customOps, file, seed: options.seed, maxTensorSize: options.maxTensorSize, maxMemoryMb: options.maxMemoryMb });
     return { file, spec, graph, locate };
   } catch (e) {
     if (e instanceof NetworkError) throw locatedError(e, file, locate);

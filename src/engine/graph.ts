@@ -54,6 +54,8 @@ const RESERVED = new Set(["id", "op", "inputs", "params"]);
 export const MAX_TENSOR_SIZE = 16 * 1024 * 1024;
 
 export interface BuildOptions {
+  /** Overrides the network's own seed (the CLI's --seed): other inputs and initial parameters. */
+  seed?: number;
   customOps?: Record<string, OpDef>;
   file?: string;
   /** Refuse tensors above this many values (default MAX_TENSOR_SIZE). */
@@ -66,7 +68,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
   const maxSize = options.maxTensorSize ?? MAX_TENSOR_SIZE;
   const budget = new MemoryBudget(options.maxMemoryMb);
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new NetworkError("a network must be an object with \"inputs\" and \"nodes\"", []);
-  const seed = spec.seed ?? 0;
+  const seed = options.seed ?? spec.seed ?? 0;
   if (!Number.isInteger(seed)) throw new NetworkError(`"seed" must be an integer, got ${JSON.stringify(seed)}`, ["seed"]);
   if (spec.name !== undefined && typeof spec.name !== "string") throw new NetworkError("\"name\" must be a string", ["name"]);
   if (typeof spec.inputs !== "object" || spec.inputs === null || Array.isArray(spec.inputs))

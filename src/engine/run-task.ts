@@ -19,7 +19,7 @@ export interface TaskHooks {
 export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
   let loaded: LoadedNetwork;
   try {
-    loaded = await loadNetworkFile(request.file, { maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode });
+    loaded = await loadNetworkFile(request.file, { seed: request.options?.seed, maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode });
   } catch (e) {
     return failure(e);
   }

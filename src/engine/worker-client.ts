@@ -15,6 +15,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** dist/worker.js; found beside this bundle by default. */
   workerPath?: string;
+  /** Where the user's console output goes (default: this process's stderr). */
+  onUserOutput?: (text: string) => void;
   /** Limit for the worker's heap (MiB): a runaway allocation ends the worker, not the editor. */
   maxHeapMb?: number;
 }
@@ -33,8 +35,12 @@ export function runInWorker(request: WorkerRequest, options: RunOptions = {}): P
     const worker = new Worker(options.workerPath ?? defaultWorkerPath(), {
       workerData: request,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 2048 },
-      stdout: false, stderr: false,
+      // The user's console.log must not mix into a --json report on stdout.
+      stdout: true, stderr: true,
     });
+    const userOutput = options.onUserOutput ?? ((text: string) => process.stderr.write(text));
+    worker.stdout.setEncoding("utf8").on("data", userOutput);
+    worker.stderr.setEncoding("utf8").on("data", userOutput);
     let settled = false;
     const finish = (result: WorkerResult) => {
       if (settled) return;
