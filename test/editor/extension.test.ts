@@ -195,6 +195,20 @@ describe("GradLens in a real VS Code", function () {
       assert.ok(api.panelMessages(uri()).length >= seen);
     });
 
+    it("with gradlens.checkOnSave, saving the file checks it", async () => {
+      const config = vscode.workspace.getConfiguration("gradlens");
+      await config.update("checkOnSave", true, vscode.ConfigurationTarget.Workspace);
+      try {
+        const editor = await open(uri());
+        const checked = nextCheck(uri());
+        await editor.edit((b) => b.insert(new vscode.Position(editor.document.lineCount - 1, 0), " "));
+        await editor.document.save();
+        reportOf(await checked);
+      } finally {
+        await config.update("checkOnSave", undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
     it("the CodeLens at the top shows the last result and runs the check", async () => {
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri(), 10);
       const ours = lenses.filter((l) => l.command?.title.includes("GradLens") || l.command?.command === "gradlens.checkGradients");
