@@ -336,6 +336,24 @@ describe("GradLens in a real VS Code", function () {
     });
   });
 
+  describe("jsonValidation", () => {
+    it("VS Code's JSON language features validate *.gradnet.json against the shipped schema", async () => {
+      const uri = fileIn("scratch", "schema.gradnet.json");
+      fs.mkdirSync(path.dirname(uri.fsPath), { recursive: true });
+      fs.writeFileSync(uri.fsPath, JSON.stringify({
+        inputs: { x: { shape: [4, 3] } },
+        nodes: [{ id: "fc", op: "linear", units: "three" }],
+      }, null, 2) + "\n");
+      const editor = await open(uri);
+      const line = lineOf(editor.document, '"units"');
+      const fromSchema = await until("a JSON schema diagnostic", () =>
+        vscode.languages.getDiagnostics(uri).find((d) => d.source !== "GradLens" && d.range.start.line === line), 30_000);
+      assert.equal(fromSchema.severity <= vscode.DiagnosticSeverity.Warning, true);
+      assert.ok(vscode.languages.getDiagnostics(uri).some((d) => d.source === "GradLens" && d.range.start.line === line),
+        "GradLens reports the same value");
+    });
+  });
+
   describe("Show Computation Graph", () => {
     it("with no network open asks which one, and draws it unchecked", async function () {
       needsDriver(this);
