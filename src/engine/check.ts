@@ -264,9 +264,9 @@ function summarise(A: ArrayLike<number>, N: ArrayLike<number>, ahead: ArrayLike<
   return { status: worstStatus(statuses), maxRelError: finite(maxRel), worst, failing };
 }
 
-/** JSON has no Infinity: report a huge number instead. */
+/** JSON has no Infinity or NaN: report the largest number of the same sign instead (NaN: the worst error, +MAX_VALUE). */
 function finite(x: number): number {
-  return Number.isFinite(x) ? x : Number.MAX_VALUE;
+  return Number.isFinite(x) ? x : x === -Infinity ? -Number.MAX_VALUE : Number.MAX_VALUE;
 }
 
 /** Run the whole check of a built graph. */
@@ -299,6 +299,14 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
       return;
     }
     const inputs = node.inputs.map((n) => values.get(n)!);
+    // Downstream of the first non-finite value, finite differences only give NaN
+    // (Infinity − Infinity): such a node cannot be checked, and is not to blame.
+    const fed = nonFinite && nonFinite.node !== node.id ? node.inputs.find((n) => values.get(n)!.data.some((v) => !Number.isFinite(v))) : undefined;
+    if (fed !== undefined) {
+      base.message = `not checked: its input '${fed}' holds non-finite values (they first appear at ${nonFinite!.node})`;
+      nodes.push(base);
+      return;
+    }
     const { jacobians, reentrancy } = localJacobians(node, inputs, values.get(node.id)!, opts, new Rng(deriveSeed(seed, `local:${node.id}`)));
     base.jacobians = jacobians;
     base.status = worstStatus(jacobians.map((j) => j.status));
