@@ -60,6 +60,12 @@ describe("numerical trouble: flagged non-finite where it first appears, exit 1, 
       // Nodes before it are fine.
       const at = r.nodes.indexOf(node);
       for (const before of r.nodes.slice(0, at)) assert.notEqual(before.diagnosis?.kind, "non-finite", `${before.id} precedes ${c.node}`);
+      // Nodes fed its non-finite values cannot be checked, and are not blamed.
+      for (const after of r.nodes.slice(at + 1).filter((n) => n.inputs.includes(c.node) && c.node !== "d")) {
+        assert.equal(after.status, "skipped", after.id);
+        assert.match(after.message ?? "", new RegExp(`not checked: its input '${c.node}' holds non-finite values \\(they first appear at ${c.node}\\)`));
+      }
+      assert.equal(r.nodes.filter((n) => n.status === "fail").length, 1, "one node to blame");
       assert.equal(nonFiniteInReport({ ...r, timings: undefined }), undefined);
     });
 
@@ -82,6 +88,12 @@ describe("numerical trouble: flagged non-finite where it first appears, exit 1, 
       for (const g of r.gradients) for (const w of g.worst) assert.ok(typeof w.relError === "number" && Number.isFinite(w.relError), `${g.name}: relError ${w.relError}`);
     });
   }
+
+  test("the loss keeps its sign in JSON: log of 0 gives −MAX_VALUE, not +MAX_VALUE", async () => {
+    const result = await runTask({ task: "check", file: join(root, fixture("log-zero.gradnet.json")) });
+    assert.equal(result.kind, "report");
+    if (result.kind === "report") assert.equal(result.report.loss, -Number.MAX_VALUE);
+  });
 
   test("fast and sampled modes report the same non-finite node (exp of 1000)", async () => {
     for (const mode of ["fast", "sampled"] as const) {
