@@ -59,6 +59,14 @@ interface NodeInfo {
   slot: number;
   inputSlots: number[];
   feedsOutput: boolean;
+  /** linear: Wᵀ [in, units], made on first use. */
+  weightT?: Float64Array;
+}
+
+function transpose2d(a: Float64Array, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+  return t;
 }
 
 export class IncrementalEvaluator implements EndToEndEvaluator {
@@ -241,8 +249,10 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
    * and gives exactly a whole forward pass's numbers for it.
    */
   private linearInput(info: NodeInfo, input: Slot): void {
-    const W = info.node.params.W.data;
     const [units, nIn] = info.node.params.W.shape;
+    // Wᵀ, so that the column W[:, j] of a rank-1 update is read in order. (This node's W is never the
+    // perturbed tensor while its input changes, and every perturbation is undone: W stays as cached.)
+    const WT = (info.weightT ??= transpose2d(info.node.params.W.data, units, nIn));
     const out = this.slots[info.slot];
     const xNew = input.work!, xOld = input.base.data, idx = input.idx!;
     const rows = xNew.length / nIn;
@@ -271,7 +281,7 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
       if (rowCount[n] * 8 > nIn) continue;
       const d = xNew[f] - xOld[f];
       const o = n * units;
-      for (let u = 0, w = j; u < units; u++, w += nIn) work[o + u] += d * W[w];
+      for (let u = 0, w = j * units; u < units; u++, w++) work[o + u] += d * WT[w];
     }
     for (const n of changedRows) rowCount[n] = 0;
     if (whole.length) {
