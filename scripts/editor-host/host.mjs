@@ -58,7 +58,7 @@ for (const [k, d] of [["HOME", "home"], ["TMPDIR", "tmp"], ["XDG_RUNTIME_DIR", "
   fs.mkdirSync(process.env[k], { recursive: true });
 }
 const log = (...m) => console.log("[host]", ...m);
-const NOISE = /^\[(AgentHost|AccountPolicyGate|ChatModelSelection)|ENOTFOUND|ERR_NAME_NOT_RESOLVED|authentication provider 'github'|open-vsx|marketplace/i;
+const NOISE = /^Creating a socket|^Resolv(ing|ed) connection token|reconnection-grace-time|^Updating additional builtin|^\[Service Worker\]|^\[(AgentHost|AccountPolicyGate|ChatModelSelection)|ENOTFOUND|ERR_NAME_NOT_RESOLVED|authentication provider 'github'|open-vsx|marketplace/i;
 const freePort = () => new Promise((r) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => r(p)); }); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
