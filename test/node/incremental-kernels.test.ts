@@ -1,0 +1,119 @@
+/**
+ * The linear and matmul kernels give, bit for bit, the numbers of the plain
+ * textbook loops (each output one sum, its terms added in index order; zero
+ * upstream entries skipped where the plain backward skips them). The incremental
+ * evaluator relies on it: it recomputes rows and columns with the op's own
+ * forward and must agree with a whole forward pass, and a faster kernel must not
+ * move a single digit of a reported finite difference.
+ */
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { linear } from "../../src/engine/ops/linear.js";
+import { matmul } from "../../src/engine/ops/matmul.js";
+import { Rng } from "../../src/engine/random.js";
+import type { Tensor } from "../../src/engine/tensor.js";
+
+function randomTensor(rng: Rng, shape: number[], zeros = 0): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float64Array(n);
+  for (let i = 0; i < n; i++) data[i] = rng.uniform() < zeros ? 0 : rng.normal();
+  return { shape, data };
+}
+
+function assertBitIdentical(actual: Float64Array, expected: Float64Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) assert.ok(Object.is(actual[i], expected[i]), `${what}[${i}]: ${actual[i]} ≠ ${expected[i]}`);
+}
+
+/** y[n, u] = b[u] + Σᵢ x[n, i]·W[u, i], i ascending. */
+function linearForwardPlain(X: Float64Array, W: Float64Array, b: Float64Array | undefined, rows: number, units: number, nIn: number): Float64Array {
+  const out = new Float64Array(rows * units);
+  for (let n = 0; n < rows; n++)
+    for (let u = 0; u < units; u++) {
+      let s = b ? b[u] : 0;
+      for (let i = 0; i < nIn; i++) s += X[n * nIn + i] * W[u * nIn + i];
+      out[n * units + u] = s;
+    }
+  return out;
+}
+
+function linearBackwardPlain(X: Float64Array, W: Float64Array, G: Float64Array, rows: number, units: number, nIn: number) {
+  const dx = new Float64Array(X.length), dW = new Float64Array(W.length), db = new Float64Array(units);
+  for (let n = 0; n < rows; n++)
+    for (let u = 0; u < units; u++) {
+      const g = G[n * units + u];
+      if (g === 0) continue;
+      db[u] += g;
+      for (let i = 0; i < nIn; i++) {
+        dx[n * nIn + i] += g * W[u * nIn + i];
+        dW[u * nIn + i] += g * X[n * nIn + i];
+      }
+    }
+  return { dx, dW, db };
+}
+
+function matmulPlain(A: Float64Array, B: Float64Array, G: Float64Array, batch: number, m: number, k: number, n: number, sharedB: boolean) {
+  const C = new Float64Array(batch * m * n), dA = new Float64Array(A.length), dB = new Float64Array(B.length);
+  for (let t = 0; t < batch; t++) {
+    const ao = t * m * k, bo = sharedB ? 0 : t * k * n, co = t * m * n;
+    for (let i = 0; i < m; i++)
+      for (let p = 0; p < k; p++) {
+        let s = 0;
+        for (let j = 0; j < n; j++) {
+          C[co + i * n + j] += A[ao + i * k + p] * B[bo + p * n + j];
+          s += G[co + i * n + j] * B[bo + p * n + j];
+          dB[bo + p * n + j] += A[ao + i * k + p] * G[co + i * n + j];
+        }
+        dA[ao + i * k + p] = s;
+      }
+  }
+  return { C, dA, dB };
+}
+
+describe("kernels: the plain loops' numbers, bit for bit", () => {
+  test("linear forward and backward over shapes around the blocking (rows, units, in = 1…9), with and without bias, dense and sparse g", () => {
+    const rng = new Rng(2024);
+    for (let rows = 1; rows <= 5; rows++)
+      for (let units = 1; units <= 9; units++)
+        for (const nIn of [1, 2, 3, 4, 5, 8, 9]) {
+          const x = randomTensor(rng, [rows, nIn]), W = randomTensor(rng, [units, nIn]), b = randomTensor(rng, [units]);
+          for (const bias of [true, false]) {
+            const y = linear.forward({ inputs: [x], params: { W, b }, attrs: { units, bias } });
+            assertBitIdentical(y.data, linearForwardPlain(x.data, W.data, bias ? b.data : undefined, rows, units, nIn), `y (${rows}×${nIn} → ${units}, bias ${bias})`);
+          }
+          for (const zeros of [0, 0.5, 1 - 1 / (rows * units)]) {
+            const g = randomTensor(rng, [rows, units], zeros);
+            const got = linear.backward!({ inputs: [x], params: { W, b }, attrs: { units }, output: g, gradOutput: g });
+            const want = linearBackwardPlain(x.data, W.data, g.data, rows, units, nIn);
+            const where = `(${rows}×${nIn} → ${units}, ${zeros} zeros)`;
+            assertBitIdentical(got.inputs![0]!.data, want.dx, `dx ${where}`);
+            assertBitIdentical(got.params!.W.data, want.dW, `dW ${where}`);
+            assertBitIdentical(got.params!.b.data, want.db, `db ${where}`);
+          }
+        }
+  });
+
+  test("linear with leading batch dims [B, T, in] is row by row", () => {
+    const rng = new Rng(7);
+    const x = randomTensor(rng, [3, 5, 6]), W = randomTensor(rng, [7, 6]), b = randomTensor(rng, [7]);
+    const y = linear.forward({ inputs: [x], params: { W, b }, attrs: { units: 7 } });
+    assert.deepEqual(y.shape, [3, 5, 7]);
+    assertBitIdentical(y.data, linearForwardPlain(x.data, W.data, b.data, 15, 7, 6), "y");
+  });
+
+  test("matmul forward and backward, shared and batched B, k around the blocking", () => {
+    const rng = new Rng(99);
+    for (const [batch, m, k, n, shared] of [[1, 1, 1, 1, true], [1, 3, 4, 2, true], [2, 3, 5, 4, true], [3, 2, 7, 3, false], [2, 4, 8, 5, false], [1, 5, 9, 1, true]] as const) {
+      const A = randomTensor(rng, batch === 1 ? [m, k] : [batch, m, k]);
+      const B = randomTensor(rng, shared ? [k, n] : [batch, k, n]);
+      const G = randomTensor(rng, batch === 1 ? [m, n] : [batch, m, n], 0.3);
+      const want = matmulPlain(A.data, B.data, G.data, batch, m, k, n, shared);
+      const C = matmul.forward({ inputs: [A, B], params: {}, attrs: {} });
+      const grads = matmul.backward!({ inputs: [A, B], params: {}, attrs: {}, output: C, gradOutput: G });
+      const where = `(${batch}×${m}×${k} · ${shared ? "" : `${batch}×`}${k}×${n})`;
+      assertBitIdentical(C.data, want.C, `C ${where}`);
+      assertBitIdentical(grads.inputs![0]!.data, want.dA, `dA ${where}`);
+      assertBitIdentical(grads.inputs![1]!.data, want.dB, `dB ${where}`);
+    }
+  });
+});
