@@ -7,9 +7,10 @@
  * checks (ids, cycles, shapes, labels). Each stage's NetworkError path is
  * turned into a location by `locate`.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { buildGraph, type Graph } from "../engine/graph.js";
 import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network.js";
+import { DEFAULT_MAX_MEMORY_MB, formatBytes } from "../engine/limits.js";
 import type { OpDef } from "../engine/op.js";
 import { builtinOpNames } from "../engine/ops/index.js";
 import { didYouMean } from "../engine/suggest.js";
@@ -78,14 +79,7 @@ export async function loadNetworkFile(file: string, options: LoadOptions = {}): 
     if (!load) throw new ConfigError("TypeScript networks (.gradnet.ts) are not supported yet by this build", file, { line: 1, column: 1 });
     return load(file, options);
   }
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a network file" : (e as Error).message;
-    throw new ConfigError(`cannot read the network file: ${why}`, file, { line: 1, column: 1 });
-  }
+  const text = await readNetworkText(file, options.maxMemoryMb);
   const parsed = parseAndValidate(text, file);
   let customOps = options.customOps;
   if (parsed.spec.ops && Object.keys(parsed.spec.ops).length > 0) {
@@ -95,6 +89,37 @@ export async function loadNetworkFile(file: string, options: LoadOptions = {}): 
     customOps = { ...(await resolve(parsed.spec.ops, { file, locate: parsed.locate })), ...customOps };
   }
   return build(parsed, file, { ...options, customOps });
+}
+
+/** Parsing JSON keeps about this many heap bytes per byte of text (a tree node per value; measured ≈ 12.5). */
+const PARSE_BYTES_PER_TEXT_BYTE = 16;
+
+/**
+ * A network file's text, refusing what cannot be one before reading it all:
+ * a pipe or device (reading would wait forever), a file too big to parse
+ * within the memory limit, UTF-16 text. A UTF-8 byte order mark is dropped
+ * (editors do not count it as a column).
+ */
+async function readNetworkText(file: string, maxMemoryMb: number | undefined): Promise<string> {
+  const refuse = (why: string) => new ConfigError(`cannot read the network file: ${why}`, file, { line: 1, column: 1 });
+  let bytes: Buffer;
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw refuse("is a directory, not a network file");
+    if (!info.isFile()) throw refuse("not a regular file (a pipe, socket or device)");
+    const limit = (maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB) * 2 ** 20;
+    if (info.size * PARSE_BYTES_PER_TEXT_BYTE > limit)
+      throw refuse(`it is ${formatBytes(info.size)}, and parsing it would need about ${formatBytes(info.size * PARSE_BYTES_PER_TEXT_BYTE)}, over the memory limit of ${formatBytes(limit)} (give large inputs by "shape" and "seed" rather than "values")`);
+    bytes = await readFile(file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw refuse(code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a network file" : (e as Error).message);
+  }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    throw refuse("it is UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8");
+  const text = bytes.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**
