@@ -156,6 +156,39 @@ describe("fuzz findings, one test each", () => {
     assert.match(result.errors[0].message, /unknown op 'a{70,80}…\(1000003 characters\)';/);
   });
 
+  test("a UTF-8 byte order mark is accepted (editors write one); UTF-16 is refused in words", async () => {
+    const text = readFileSync(join(root, "examples", "seed-mlp.gradnet.json"));
+    const bom = join(dir, "bom.gradnet.json");
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]));
+    const withBom = await runTask({ task: "check", file: bom, options: { mode: "fast" } });
+    assert.equal(withBom.kind, "report", JSON.stringify(withBom).slice(0, 300));
+    const utf16 = join(dir, "utf16.gradnet.json");
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.toString("utf8"), "utf16le")]));
+    const refused = await runTask({ task: "check", file: utf16 });
+    assert.equal(refused.kind, "config-error");
+    if (refused.kind === "config-error") assert.match(refused.errors[0].message, /UTF-16 .* save it as UTF-8/);
+  });
+
+  test("a named pipe is refused at once (reading it would wait forever), a directory too", async (t) => {
+    const fifo = join(dir, "pipe.gradnet.json");
+    const made = spawnSync("mkfifo", [fifo]);
+    if (made.status !== 0) return t.skip("mkfifo is not available");
+    const result = await runTask({ task: "check", file: fifo });
+    assert.equal(result.kind, "config-error");
+    if (result.kind === "config-error") assert.match(result.errors[0].message, /not a regular file \(a pipe, socket or device\)/);
+    const folder = await runTask({ task: "check", file: dir });
+    assert.equal(folder.kind, "config-error");
+  });
+
+  test("a file too big to parse within the memory limit is refused before it is read, its size named", async () => {
+    const values = Array.from({ length: 20000 }, (_, i) => (i % 7) / 7);
+    const file = write("big-values.gradnet.json", { inputs: { x: { values } }, nodes: [{ id: "loss", op: "sum" }] });
+    const result = await runTask({ task: "check", file, maxMemoryMb: 1 });
+    assert.equal(result.kind, "config-error");
+    if (result.kind === "config-error") assert.match(result.errors[0].message, /it is \d+ KiB, and parsing it would need about [\d.]+ MiB, over the memory limit of 1\.0 MiB/);
+    assert.equal((await runTask({ task: "check", file, options: { mode: "fast" } })).kind, "report");
+  });
+
   test("a fast-mode report never holds Infinity where a reader compares numbers (cross_entropy fed raw logits)", async () => {
     // cross_entropy of negative "probabilities": log of a negative number, whose relative error was Infinity.
     const file = write("ce-logits.gradnet.json", {
