@@ -41,6 +41,7 @@ export interface Outcome {
 export function exitCodeOf(result: WorkerResult): 0 | 1 | 2 | "bug" {
   switch (result.kind) {
     case "report": return result.report.ok ? 0 : 1;
+    case "grads": case "graph": return 0;
     case "config-error": case "user-error": case "timeout": case "cancelled": return 2;
     default: return "bug";
   }
@@ -103,14 +104,14 @@ export const FUZZ_REQUEST: Omit<WorkerRequest, "file"> = {
   maxMemoryMb: 64,
 };
 
-export async function runCase(c: FuzzCase, dir: string): Promise<Outcome> {
+export async function runCase(c: FuzzCase, dir: string, task: WorkerRequest["task"] = "check"): Promise<Outcome> {
   const file = join(dir, `case-${String(c.index).padStart(5, "0")}.gradnet.json`);
   writeFileSync(file, c.bytes);
-  const text = new TextDecoder().decode(c.bytes); // what readFile(file, "utf8") gives
+  const text = new TextDecoder().decode(c.bytes); // what readFile(file, "utf8") gives, less a byte order mark
   const t0 = performance.now();
   let result: WorkerResult;
   try {
-    result = await runTask({ ...FUZZ_REQUEST, file });
+    result = await runTask({ ...FUZZ_REQUEST, task, file });
   } catch (e) {
     return { index: c.index, seed: c.seed, mutations: c.mutations, file, exit: "bug", message: `runTask threw: ${(e as Error)?.stack ?? e}`, ms: performance.now() - t0, heapMb: heapMb() };
   }

@@ -30,6 +30,8 @@ describe("fuzz: mutated network files through runTask, as `gradlens check` runs 
     const t0 = performance.now();
     let generateMs = 0;
     let peakHeapMb = 0;
+    const otherTasks: Record<string, Record<string, number>> = {};
+    const otherFindings: string[] = [];
     for (let i = 0; i < CASES; i++) {
       const g0 = performance.now();
       const c = generateCase(seeds, i, SEED);
@@ -37,6 +39,14 @@ describe("fuzz: mutated network files through runTask, as `gradlens check` runs 
       const o = await runCase(c, dir);
       peakHeapMb = Math.max(peakHeapMb, o.heapMb);
       outcomes.push(o);
+      // Every tenth file also through `gradlens graph` and `gradlens grads` (load, forward, backward only).
+      if (i % 10 === 0) {
+        for (const task of ["graph", "grads"] as const) {
+          const other = await runCase(c, dir, task);
+          (otherTasks[task] ??= {})[String(other.exit)] = (otherTasks[task][String(other.exit)] ?? 0) + 1;
+          if (other.exit === "bug" || other.ms > SLOW_MS) otherFindings.push(`${task} #${c.index} [${c.mutations.join("; ").slice(0, 200)}]: ${other.exit} ${Math.round(other.ms)} ms ${other.message?.slice(0, 300) ?? ""}`);
+        }
+      }
     }
     const totalMs = performance.now() - t0;
     const byExit: Record<string, number> = {};
@@ -51,11 +61,12 @@ describe("fuzz: mutated network files through runTask, as `gradlens check` runs 
       slowest: { index: slowest.index, ms: Math.round(slowest.ms), seed: slowest.seed, mutations: slowest.mutations.map((m) => m.slice(0, 200)) },
       totalSeconds: +(totalMs / 1000).toFixed(1), generateSeconds: +(generateMs / 1000).toFixed(1), peakHeapMb: Math.round(peakHeapMb),
       byMutation,
+      graphAndGradsTasks: otherTasks,
       findings: [...bugs, ...slow].slice(0, 20).map((o) => ({ index: o.index, exit: o.exit, ms: Math.round(o.ms), seed: o.seed, mutations: o.mutations.map((m) => m.slice(0, 200)), message: o.message?.slice(0, 500) })),
     };
     mkdirSync(join(root, "artifacts"), { recursive: true });
     writeFileSync(join(root, "artifacts", "fuzz-summary.json"), JSON.stringify(summary, null, 2) + "\n");
-    console.log(`fuzz: ${summary.cases} cases, by exit ${JSON.stringify(byExit)}, slowest #${slowest.index} ${Math.round(slowest.ms)} ms (${slowest.seed}: ${slowest.mutations.join("; ").slice(0, 160)}), ` +
+    console.log(`fuzz: ${summary.cases} cases, by exit ${JSON.stringify(byExit)} (graph/grads on every tenth: ${JSON.stringify(otherTasks)}), slowest #${slowest.index} ${Math.round(slowest.ms)} ms (${slowest.seed}: ${slowest.mutations.join("; ").slice(0, 160)}), ` +
       `${summary.totalSeconds} s in all (${summary.generateSeconds} s generating), peak heap ${summary.peakHeapMb} MiB → artifacts/fuzz-summary.json`);
     // Keep the files of failing cases to reproduce them.
     if (bugs.length || slow.length) {
@@ -64,6 +75,7 @@ describe("fuzz: mutated network files through runTask, as `gradlens check` runs 
       for (const o of [...bugs, ...slow]) copyFileSync(o.file, join(keep, o.file.replace(/^.*[\\/]/, "")));
     }
     assert.deepEqual(bugs.map((o) => `#${o.index} ${o.seed} [${o.mutations.join("; ").slice(0, 300)}]: ${o.message?.slice(0, 300)}`), [], "cases that crashed or were reported wrongly");
+    assert.deepEqual(otherFindings, [], "graph and grads tasks that crashed or took too long");
     assert.deepEqual(slow.map((o) => `#${o.index} ${Math.round(o.ms)} ms [${o.mutations.join("; ").slice(0, 300)}]`), [], "cases that took too long");
     // Each kind of outcome occurs (the generator is not degenerate).
     for (const code of ["0", "1", "2"]) assert.ok((byExit[code] ?? 0) > 0, `no case ended in exit ${code}: ${JSON.stringify(byExit)}`);
