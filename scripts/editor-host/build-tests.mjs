@@ -10,7 +10,7 @@ const src = join(root, "test/editor");
 const out = join(root, "out/editor-tests");
 rmSync(out, { recursive: true, force: true });
 await esbuild.build({
-  entryPoints: readdirSync(src).filter((f) => f === "index.ts" || f.endsWith(".test.ts")).map((f) => join(src, f)),
+  entryPoints: readdirSync(src).filter((f) => f === "index.ts" || f.startsWith("suite-") || f.endsWith(".test.ts")).map((f) => join(src, f)),
   outdir: out, bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: "inline",
   external: ["vscode", "mocha"], logLevel: "warning",
 });

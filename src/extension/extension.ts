@@ -33,7 +33,7 @@ const DOCUMENT_SELECTOR: vscode.DocumentSelector = [
 ];
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
-  const store = new ResultStore();
+  const store = new ResultStore(context.storageUri && vscode.Uri.joinPath(context.storageUri, "checks"));
   const runner = new CheckRunner(store);
   const host: PanelHost = {
     extensionUri: context.extensionUri, store, memento: context.workspaceState,
@@ -93,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
           panel.dispose();   // nothing to show: better no panel than an empty one
           return;
         }
+        await store.restore(uri);   // the last report, if the page's own state lost it
         NetworkPanel.revive(host, panel, uri, state);
       },
     }),

@@ -61,9 +61,11 @@ export class NetworkPanel {
   static revive(host: PanelHost, panel: vscode.WebviewPanel, uri: vscode.Uri, state: WebviewState | undefined): NetworkPanel {
     panel.webview.options = panelOptions(host.extensionUri);
     const p = new NetworkPanel(host, panel, uri);
-    if (!p.content) {
+    // A check in this window (or the saved last report) wins; else what the page
+    // showed before, rather than the unchecked graph.
+    if (host.store.get(uri)?.outcome.kind !== "report") {
       if (state?.report) p.content = { type: "report", report: state.report };
-      else if (state?.view) p.content = { type: "graph", view: state.view };
+      else if (state?.view && !p.content) p.content = { type: "graph", view: state.view };
     }
     if (state?.selected) p.pendingSelect = state.selected;
     return p;

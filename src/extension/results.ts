@@ -2,6 +2,7 @@
  * The last check of each network file: what hovers, CodeLens, diagnostics, the
  * panel and the test API read. One place, one change event.
  */
+import { createHash } from "node:crypto";
 import * as vscode from "vscode";
 import type { Report } from "../engine/report.js";
 
@@ -30,6 +31,8 @@ export interface CheckRecord {
   at: number;
   /** The document version that was checked (undefined when the file was not open). */
   version?: number;
+  /** Read back from workspace storage after a reload (not checked in this window). */
+  restored?: boolean;
 }
 
 export class ResultStore implements vscode.Disposable {
@@ -37,9 +40,16 @@ export class ResultStore implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<CheckRecord>();
   readonly onDidChange = this.changed.event;
 
+  /**
+   * @param folder where the last report of each file is kept (the extension's
+   * workspace storage), so a reloaded window shows it again; none: memory only.
+   */
+  constructor(private readonly folder?: vscode.Uri) {}
+
   set(record: CheckRecord): void {
     this.records.set(record.uri.toString(), record);
     this.changed.fire(record);
+    if (record.outcome.kind === "report" && !record.restored) void this.save(record);
   }
 
   get(uri: vscode.Uri): CheckRecord | undefined {
@@ -53,6 +63,37 @@ export class ResultStore implements vscode.Disposable {
 
   all(): CheckRecord[] {
     return [...this.records.values()];
+  }
+
+  /** The report saved by an earlier window, put back in the store (marked restored). */
+  async restore(uri: vscode.Uri): Promise<CheckRecord | undefined> {
+    const known = this.get(uri);
+    if (known || !this.folder) return known;
+    try {
+      const bytes = await vscode.workspace.fs.readFile(this.fileFor(uri));
+      const saved = JSON.parse(new TextDecoder().decode(bytes)) as { uri: string; at: number; report: Report };
+      if (saved.uri !== uri.toString() || this.get(uri)) return this.get(uri);
+      const record: CheckRecord = { uri, outcome: { kind: "report", report: saved.report }, at: saved.at, restored: true };
+      this.set(record);
+      return record;
+    } catch {
+      return undefined;   // never checked, or the saved file is unreadable: nothing to restore
+    }
+  }
+
+  private async save(record: CheckRecord): Promise<void> {
+    if (!this.folder || record.outcome.kind !== "report") return;
+    try {
+      await vscode.workspace.fs.createDirectory(this.folder);
+      const json = JSON.stringify({ uri: record.uri.toString(), at: record.at, report: record.outcome.report });
+      await vscode.workspace.fs.writeFile(this.fileFor(record.uri), new TextEncoder().encode(json));
+    } catch {
+      // Losing the saved copy only costs a re-check after a reload.
+    }
+  }
+
+  private fileFor(uri: vscode.Uri): vscode.Uri {
+    return vscode.Uri.joinPath(this.folder!, `${createHash("sha1").update(uri.toString()).digest("hex")}.json`);
   }
 
   dispose(): void {

@@ -278,6 +278,15 @@ describe("GradLens in a real VS Code", function () {
       await screenshot(path.join(artifacts, "panel-heatmaps-light.png"));
     });
 
+    it("'Re-check' in the panel checks the network again", async function () {
+      needsDriver(this);
+      const checked = nextCheck(uri());
+      await clickInWebview(title, "header.toolbar button.primary");
+      assert.equal(reportOf(await checked).ok, false);
+      assert.ok(api.panelMessages(uri()).some((m) => m.type === "recheck"));
+      await rendered(uri(), api.panelMessages(uri()).findIndex((m) => m.type === "recheck"));
+    });
+
     it("'Go to definition' in the panel opens the file at the node", async function () {
       needsDriver(this);
       await clickInWebview(title, ".detail button.link");
