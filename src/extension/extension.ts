@@ -118,6 +118,9 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   };
 }
 
-export function deactivate(): void {
-  for (const panel of NetworkPanel.all()) panel.dispose();
-}
+/**
+ * Nothing to do: workers stop with the runner (a subscription), and panels are
+ * left to VS Code, which serializes them on reload (disposing them here would
+ * close them for good).
+ */
+export function deactivate(): void {}

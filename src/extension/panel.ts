@@ -41,10 +41,6 @@ export class NetworkPanel {
     return NetworkPanel.panels.get(uri.toString());
   }
 
-  static all(): NetworkPanel[] {
-    return [...NetworkPanel.panels.values()];
-  }
-
   /** The panel of this network, revealed (created when there is none). */
   static show(host: PanelHost, uri: vscode.Uri, preserveFocus = false): NetworkPanel {
     const existing = NetworkPanel.get(uri);
