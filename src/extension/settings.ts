@@ -27,7 +27,7 @@ export function readSettings(scope?: vscode.Uri): CheckSettings {
     rtol: positive("rtol", 1e-3),
     atol: Math.max(0, c.get<number>("atol", 1e-5) ?? 1e-5),
     step: positive("step", 1e-6),
-    jacobianLimit: Math.floor(positive("jacobianLimit", 4096)),
+    jacobianLimit: Math.floor(positive("jacobianLimit", 65536)),
     userCodeTimeoutSeconds: positive("userCodeTimeoutSeconds", 30),
     checkOnSave: c.get<boolean>("checkOnSave", false) === true,
   };
