@@ -125,6 +125,7 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
     const target = this.target(name);
     const t = target.tensor;
     const orig = new Float64Array(t.data);
+    let shift: Float64Array | undefined; // linear W: x·vᵀ, the output's move per unit step, shared by ±h
     const evaluate = (sign: number): number => {
       const moved = new Float64Array(orig.length);
       for (let i = 0; i < v.length; i++) moved[i] = orig[i] + sign * h * v[i];
@@ -132,10 +133,17 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
         if (target.node) {
           t.data.set(moved);
           const node = target.node.node;
-          if (node.op.builtin && node.op.name === "linear" && target.param === "b" && node.attrs.bias !== false) {
+          const linear = node.op.builtin && node.op.name === "linear";
+          if (linear && target.param === "b" && node.attrs.bias !== false) {
             // y = x·Wᵀ + b: moving b moves every row of y by b′ − b, no product needed.
             const base = this.slots[target.node.slot].base, y = new Float64Array(base.data), units = t.data.length;
             for (let o = 0; o < y.length; o++) y[o] += moved[o % units] - orig[o % units];
+            this.setDense(target.node.slot, { shape: base.shape, data: y });
+          } else if (linear && target.param === "W") {
+            // y(W ± h·V) = y ± h·(x·Vᵀ): one product for both signs instead of a forward each.
+            shift ??= node.op.forward({ inputs: [this.current(target.node.inputSlots[0])], params: { W: { shape: t.shape, data: v } }, attrs: { ...node.attrs, bias: false } }).data;
+            const base = this.slots[target.node.slot].base, y = new Float64Array(base.data), step = sign * h;
+            for (let o = 0; o < y.length; o++) y[o] += step * shift[o];
             this.setDense(target.node.slot, { shape: base.shape, data: y });
           } else this.setDense(target.node.slot, this.runNode(target.node));
           return this.propagate(target.nodeIndex + 1);
