@@ -17,7 +17,8 @@ import { readSettings } from "./settings.js";
 /** What `activate()` returns: read-only views of real state, for integration tests and other extensions. */
 export interface GradLensApi {
   lastCheck(uri: vscode.Uri): CheckRecord | undefined;
-  worker(): Readonly<WorkerState>;
+  /** The worker of the latest run of this file, or of any file. */
+  worker(uri?: vscode.Uri): Readonly<WorkerState>;
   /** Messages the panel of this network received from its page, oldest first. */
   panelMessages(uri: vscode.Uri): readonly WebviewMessage[];
   hasPanel(uri: vscode.Uri): boolean;
@@ -99,7 +100,8 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     }),
 
     vscode.workspace.onDidSaveTextDocument((document) => {
-      if (isNetworkFile(document.uri) && readSettings(document.uri).checkOnSave && !runner.isRunning(document.uri)) {
+      // A save during a check of this file restarts it (the check reads the file from disk).
+      if (isNetworkFile(document.uri) && readSettings(document.uri).checkOnSave && !runner.isSavingForCheck(document.uri)) {
         void checkAndShow(document.uri);
       }
     }),
@@ -107,7 +109,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
 
   return {
     lastCheck: (uri) => store.get(uri),
-    worker: () => ({ ...runner.state }),
+    worker: (uri) => runner.workerState(uri),
     panelMessages: (uri) => [...(NetworkPanel.get(uri)?.received ?? [])],
     hasPanel: (uri) => NetworkPanel.get(uri) !== undefined,
     nextPanelMessage: (uri, type) => {

@@ -12,7 +12,7 @@ import { isJsonNetwork, networkName } from "./files.js";
 import type { CheckOutcome, ResultStore } from "./results.js";
 import { readSettings } from "./settings.js";
 
-/** What the test API shows about the worker of the latest run. */
+/** What the test API shows about the worker of a run. */
 export interface WorkerState {
   running: boolean;
   file?: string;
@@ -28,26 +28,55 @@ export interface WorkerState {
   progressCount: number;
 }
 
+/** One check in flight. */
+interface Run {
+  abort: AbortController;
+  done: Promise<CheckOutcome>;
+  /** A newer check of the same file that took this one's place: its callers get that one's outcome. */
+  replacedBy?: Run;
+  state: WorkerState;
+}
+
+/**
+ * Checks run one per file, each in its own worker thread with its own progress
+ * notification and Cancel:
+ * - a second check of a file already being checked cancels the first and
+ *   starts again (the file or the settings may have changed since; the user
+ *   asked for a fresh result). Callers of the replaced check get the new one's
+ *   outcome, and no "cancelled" result is recorded in between;
+ * - checks of different files run side by side (a quick JSON network does not
+ *   wait behind a slow one; each can be cancelled on its own).
+ */
 export class CheckRunner implements vscode.Disposable {
-  private readonly running = new Map<string, { abort: AbortController; done: Promise<CheckOutcome> }>();
-  readonly state: WorkerState = { running: false, progressCount: 0 };
+  private readonly running = new Map<string, Run>();
+  /** The worker of the latest run (check or graph) of any file, and per file. */
+  state: WorkerState = { running: false, progressCount: 0 };
+  private readonly states = new Map<string, WorkerState>();
+  private readonly saving = new Set<string>();
   private readonly started = new vscode.EventEmitter<vscode.Uri>();
   /** Fires when a check starts (the panel shows "busy", the CodeLens "checking…"). */
   readonly onDidStart = this.started.event;
 
   constructor(private readonly store: ResultStore) {}
 
-  /**
-   * Checks a network file and records the outcome. A second request for a
-   * file already being checked waits for that run instead of starting another.
-   */
+  /** The worker of the latest run of this file (or of any file). */
+  workerState(uri?: vscode.Uri): WorkerState {
+    return { ...(uri ? this.states.get(uri.toString()) ?? { running: false, progressCount: 0 } : this.state) };
+  }
+
+  /** Checks a network file and records the outcome (see the class comment for a check already running). */
   async check(uri: vscode.Uri): Promise<CheckOutcome> {
     const key = uri.toString();
-    const existing = this.running.get(key);
-    if (existing) return existing.done;
-
     const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-    if (document?.isDirty) await document.save();   // the worker reads the file from disk
+    if (document?.isDirty) {
+      // The worker reads the file from disk. (This save is not a reason for checkOnSave to check again.)
+      this.saving.add(key);
+      try {
+        await document.save();
+      } finally {
+        this.saving.delete(key);
+      }
+    }
     const version = document?.version;
 
     const refused = untrusted(uri);
@@ -56,59 +85,73 @@ export class CheckRunner implements vscode.Disposable {
       return refused;
     }
     const settings = readSettings(uri);
-    const abort = new AbortController();
-    const done = this.run(uri, "check", abort, {
+    const previous = this.running.get(key);
+    const run: Run = { abort: new AbortController(), done: undefined as unknown as Promise<CheckOutcome>, state: newState(uri, "check") };
+    this.running.set(key, run);
+    if (previous) {
+      previous.replacedBy = run;
+      previous.state.cancelRequestedAt = Date.now();
+      previous.abort.abort();
+    }
+    run.done = this.run(uri, run.state, run.abort, {
       mode: settings.mode, rtol: settings.rtol, atol: settings.atol, step: settings.step,
       jacobianLimit: settings.jacobianLimit,
     }).then((result) => toOutcome(result), (e: unknown) => ({ kind: "internal-error", message: String(e) }) satisfies CheckOutcome)
       .then((outcome) => {
+        if (run.replacedBy) return run.replacedBy.done;
         // No longer running before anyone hears of the result (CodeLens, panel ask isRunning).
-        this.running.delete(key);
+        if (this.running.get(key) === run) this.running.delete(key);
         this.store.set({ uri, outcome, at: Date.now(), version });
         return outcome;
       });
-    this.running.set(key, { abort, done });
     this.started.fire(uri);
-    return done;
+    return run.done;
   }
 
   /** Loads a network only to draw its graph (a .gradnet.ts must run to be known). */
   async graph(uri: vscode.Uri): Promise<GraphView | CheckOutcome> {
     const refused = untrusted(uri);
     if (refused) return refused;
-    const result = await this.run(uri, "graph", new AbortController());
+    const result = await this.run(uri, newState(uri, "graph"), new AbortController());
     return result.kind === "graph" ? result.view : toOutcome(result);
   }
 
   /** Stops the check of a file (or every check); resolves when the runs have ended. */
   async cancel(uri?: vscode.Uri): Promise<void> {
     const runs = uri ? [this.running.get(uri.toString())].filter((r) => r !== undefined) : [...this.running.values()];
-    this.state.cancelRequestedAt = Date.now();
-    for (const r of runs) r.abort.abort();
+    for (const r of runs) {
+      r.state.cancelRequestedAt = Date.now();
+      r.abort.abort();
+    }
     await Promise.all(runs.map((r) => r.done.catch(() => undefined)));
+  }
+
+  /** True while a check saves the file before reading it. */
+  isSavingForCheck(uri: vscode.Uri): boolean {
+    return this.saving.has(uri.toString());
   }
 
   isRunning(uri: vscode.Uri): boolean {
     return this.running.has(uri.toString());
   }
 
-  private run(uri: vscode.Uri, task: WorkerRequest["task"], abort: AbortController,
+  private run(uri: vscode.Uri, state: WorkerState, abort: AbortController,
     options?: WorkerRequest["options"]): Promise<WorkerResult> {
     const settings = readSettings(uri);
+    const task = state.task ?? "check";
     const verb = task === "graph" ? "loading" : "checking";
+    this.state = state;
+    this.states.set(uri.toString(), state);
     return Promise.resolve(vscode.window.withProgress({
       location: vscode.ProgressLocation.Notification,
       title: `GradLens: ${verb} ${networkName(uri)}`,
       cancellable: true,
     }, async (progress, token) => {
       token.onCancellationRequested(() => {
-        this.state.cancelRequestedAt = Date.now();
+        state.cancelRequestedAt = Date.now();
         abort.abort();
       });
-      Object.assign(this.state, {
-        running: true, file: uri.fsPath, task, startedAt: Date.now(), endedAt: undefined,
-        cancelRequestedAt: undefined, lastOutcome: undefined, lastProgress: undefined, progressCount: 0,
-      } satisfies WorkerState);
+      Object.assign(state, { running: true, startedAt: Date.now() } satisfies Partial<WorkerState>);
       let reported = 0;
       try {
         const result = await runInWorker({
@@ -117,19 +160,19 @@ export class CheckRunner implements vscode.Disposable {
           timeoutMs: settings.userCodeTimeoutSeconds * 1000,
           signal: abort.signal,
           onProgress: (fraction, message) => {
-            this.state.lastProgress = { fraction, message };
-            this.state.progressCount++;
+            state.lastProgress = { fraction, message };
+            state.progressCount++;
             // withProgress takes increments (percent); never go backwards.
             const percent = Math.max(0, Math.min(100, fraction * 100));
             progress.report({ increment: percent > reported ? percent - reported : undefined, message });
             reported = Math.max(reported, percent);
           },
         });
-        this.state.lastOutcome = result.kind;
+        state.lastOutcome = result.kind;
         return result;
       } finally {
-        this.state.running = false;
-        this.state.endedAt = Date.now();
+        state.running = false;
+        state.endedAt = Date.now();
       }
     }));
   }
@@ -138,6 +181,10 @@ export class CheckRunner implements vscode.Disposable {
     for (const r of this.running.values()) r.abort.abort();
     this.started.dispose();
   }
+}
+
+function newState(uri: vscode.Uri, task: WorkerRequest["task"]): WorkerState {
+  return { running: false, file: uri.fsPath, task, progressCount: 0 };
 }
 
 /** In Restricted Mode a .gradnet.ts is not run: it would execute the workspace's code. */

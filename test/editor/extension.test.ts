@@ -8,6 +8,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { GradLensApi } from "../../src/extension/extension.js";
@@ -407,6 +408,136 @@ describe("GradLens in a real VS Code", function () {
       console.log(`      (run ended ${state.endedAt! - state.cancelRequestedAt!} ms and its worker thread was gone <= ${goneAfter} ms after Cancel)`);
       const lens = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 10);
       assert.ok(lens.some((l) => /cancelled/.test(l.command?.title ?? "")));
+    });
+  });
+
+  describe("hostile input: a hanging forward, a second check, the editor stays responsive", () => {
+    after(async () => {
+      await vscode.workspace.getConfiguration("gradlens").update("userCodeTimeoutSeconds", undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    /** Starts a check of slow-mlp (a minute of work on 2 cores) and waits until its worker reports progress. */
+    async function startSlowCheck() {
+      const uri = fileIn("fixtures", "slow-mlp.gradnet.json");
+      await open(uri);
+      const baseline = workerThreads();
+      const outcome = vscode.commands.executeCommand<{ kind: string }>("gradlens.checkGradients", uri);
+      await until("the slow check to be under way", () => api.worker(uri).running && api.worker(uri).progressCount > 0 &&
+        (baseline === undefined || workerThreads()! > baseline), 30_000);
+      return { uri, outcome, baseline, during: workerThreads() };
+    }
+
+    /** Cancel in the progress notification titled `title`; asserts the worker ended and its thread exited within a second. */
+    async function cancelFromNotification(uri: vscode.Uri, title: string, baseline: number | undefined): Promise<number> {
+      await clickNotificationButton(title, "Cancel");
+      await until("the run to end", () => api.worker(uri).endedAt, 10_000);
+      const state = api.worker(uri);
+      assert.ok(state.cancelRequestedAt !== undefined, "Cancel reached the run");
+      assert.ok(state.endedAt! - state.cancelRequestedAt! < 1000, `run ended ${state.endedAt! - state.cancelRequestedAt!} ms after Cancel`);
+      if (baseline !== undefined) {
+        await until("the worker thread to exit", () => workerThreads() === baseline, Math.max(0, 1000 - (Date.now() - state.cancelRequestedAt!)));
+      }
+      const gone = Date.now() - state.cancelRequestedAt!;
+      assert.ok(gone < 1000, `worker gone ${gone} ms after Cancel`);
+      return gone;
+    }
+
+    it("Cancel stops a .gradnet.ts stuck in an endless loop in its forward (time limit 600 s), and its thread is gone within a second", async function () {
+      needsDriver(this);
+      // A long limit: only Cancel can end this run.
+      await vscode.workspace.getConfiguration("gradlens").update("userCodeTimeoutSeconds", 600, vscode.ConfigurationTarget.Workspace);
+      const uri = fileIn("fixtures", "hang.gradnet.ts");
+      await open(uri);
+      const baseline = workerThreads();
+      const outcome = vscode.commands.executeCommand<{ kind: string }>("gradlens.checkGradients", uri);
+      await until("the worker to start", () => api.worker(uri).running && (baseline === undefined || workerThreads()! > baseline), 30_000);
+      await sleep(3000);   // bundled and loaded (well under a second here): its forward now spins
+      assert.equal(api.worker(uri).running, true, "still running: nothing but Cancel ends it");
+      assert.equal(api.worker(uri).lastOutcome, undefined);
+      const gone = await cancelFromNotification(uri, "GradLens: checking hang", baseline);
+      assert.deepEqual(await outcome, { kind: "cancelled" });
+      assert.equal(api.lastCheck(uri)?.outcome.kind, "cancelled");
+      console.log(`      (the spinning worker thread was gone <= ${gone} ms after Cancel)`);
+    });
+
+    it("a second check of the same file cancels the first and starts again; both callers get the new run's outcome, and only it is recorded", async function () {
+      needsDriver(this);
+      const { uri, outcome: first, baseline, during } = await startSlowCheck();
+      const firstStart = api.worker(uri).startedAt;
+      const recorded: string[] = [];
+      const sub = api.onDidCheck((r) => { if (r.uri.toString() === uri.toString()) recorded.push(r.outcome.kind); });
+      try {
+        const second = vscode.commands.executeCommand<{ kind: string }>("gradlens.checkGradients", uri);
+        await until("the second run to report progress", () => {
+          const w = api.worker(uri);
+          return w.startedAt !== firstStart && w.running && w.progressCount > 0;
+        }, 30_000);
+        assert.ok(api.worker(uri).startedAt! > firstStart!);
+        if (baseline !== undefined) {
+          // One run's threads, not two: the first worker was terminated.
+          await until("the first worker thread to exit", () => workerThreads() === during, 1000);
+        }
+        assert.deepEqual(recorded, [], "no result recorded for the replaced run");
+        const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 10);
+        assert.ok(lenses.some((l) => /checking/.test(l.command?.title ?? "")), lenses.map((l) => l.command?.title).join(" | "));
+        await cancelFromNotification(uri, "GradLens: checking slow-mlp", baseline);
+        const [a, b] = await Promise.all([first, second]);
+        assert.deepEqual(a, { kind: "cancelled" });
+        assert.deepEqual(b, a, "the first caller gets the outcome of the run that replaced it");
+        await sleep(200);
+        assert.deepEqual(recorded, ["cancelled"], "one result for the file");
+      } finally {
+        sub.dispose();
+      }
+    });
+
+    it("a check of another file runs beside a long one (no waiting), and each can be cancelled on its own", async function () {
+      needsDriver(this);
+      const { uri, outcome, baseline } = await startSlowCheck();
+      const other = fileIn("examples", "regression.gradnet.json");
+      const otherOutcome = await vscode.commands.executeCommand<{ kind: string }>("gradlens.checkGradients", other);
+      assert.equal(otherOutcome.kind, "report", JSON.stringify(otherOutcome));
+      assert.equal(api.worker(uri).running, true, "the slow check is still running after the other finished");
+      assert.equal(api.worker(uri).cancelRequestedAt, undefined, "and was not cancelled by it");
+      await cancelFromNotification(uri, "GradLens: checking slow-mlp", baseline);
+      assert.deepEqual(await outcome, { kind: "cancelled" });
+      assert.equal(api.lastCheck(other)?.outcome.kind, "report", "the other file's result stands");
+    });
+
+    it("the extension host answers hovers during a long check, while the check is still running", async function () {
+      needsDriver(this);
+      const { uri, outcome, baseline } = await startSlowCheck();
+      const seed = fileIn("examples", "seed-mlp.gradnet.json");
+      const seedDoc = await vscode.workspace.openTextDocument(seed);
+      const slowDoc = await vscode.workspace.openTextDocument(uri);
+      const t0 = Date.now();
+      const onSeed = await hoverText(seed, new vscode.Position(lineOf(seedDoc, '"id": "fc"'), 10));
+      const onSlow = await hoverText(uri, new vscode.Position(lineOf(slowDoc, '"id": "fc2"'), 10));
+      const took = Date.now() - t0;
+      assert.equal(api.worker(uri).running, true, "the hovers came back while the check was still running");
+      assert.ok(onSeed.text.includes("node `fc`"), onSeed.text);
+      assert.ok(onSlow.text.includes("node `fc2`") && onSlow.text.includes("[64, 512]"), onSlow.text);
+      console.log(`      (two hovers answered in ${took} ms during the check, at ${api.worker(uri).progressCount} progress messages)`);
+      await cancelFromNotification(uri, "GradLens: checking slow-mlp", baseline);
+      assert.deepEqual(await outcome, { kind: "cancelled" });
+    });
+  });
+
+  describe("Workspace Trust (trusted window): the side effect the Restricted Mode suite must not see", () => {
+    it("checking a .gradnet.ts runs its top level, and a JSON network's \"ops\" module too", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-trust-"));
+      process.env.GRADLENS_TRUST_MARKER_DIR = dir;   // inherited by the next worker thread
+      try {
+        const ts = await vscode.commands.executeCommand<{ kind: string }>("gradlens.checkGradients", fileIn("fixtures", "trust-marker.gradnet.ts"));
+        assert.equal(ts.kind, "report", JSON.stringify(ts));
+        assert.ok(fs.existsSync(path.join(dir, "trust-marker.ran")), "the .gradnet.ts top level ran");
+        const json = await vscode.commands.executeCommand<{ kind: string }>("gradlens.checkGradients", fileIn("fixtures", "trust-ops.gradnet.json"));
+        assert.equal(json.kind, "report", JSON.stringify(json));
+        assert.ok(fs.existsSync(path.join(dir, "trust-ops.ran")), "the \"ops\" module's top level ran");
+      } finally {
+        delete process.env.GRADLENS_TRUST_MARKER_DIR;
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 
