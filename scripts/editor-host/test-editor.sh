@@ -14,7 +14,7 @@ export VSHOST_ROOT="$ROOT"
 
 bash "$HERE/install.sh"
 # esbuild does not check types: the extension and the tests are type-checked first.
-( cd "$REPO" && npx tsc --noEmit -p src/extension && npx tsc --noEmit -p test/editor &&
+( cd "$REPO" && npx tsc --noEmit -p src/extension && npx tsc --noEmit -p test/editor && npx tsc -p ts-plugin &&
   node scripts/build.mjs && node "$HERE/build-tests.mjs" )
 
 WS="$ROOT/ws"

@@ -22,6 +22,7 @@ WS="$ROOT/ws-vsix"
 rm -rf "$WS"
 mkdir -p "$WS/examples" "$WS/fixtures"
 cp "$REPO"/examples/*.gradnet.json "$WS/examples/"
+cp -r "$REPO"/examples/buggy "$WS/examples/"
 cp -r "$REPO"/test/editor/fixtures/. "$WS/fixtures/"
 mkdir -p "$REPO/artifacts/vsix"
 exec node "$HERE/host.mjs" "--install-extension=$REPO/gradlens.vsix" "--extensionDevelopmentPath=$RUNNER" \

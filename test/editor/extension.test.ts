@@ -578,6 +578,58 @@ describe("GradLens in a real VS Code", function () {
     });
   });
 
+  describe("types for import … from \"gradlens\" (the TypeScript server plugin)", () => {
+    // The test workspace has no node_modules and no tsconfig: only the plugin the
+    // extension contributes (ts-plugin/) can tell TypeScript what "gradlens" is.
+    const example = () => fileIn("examples", "buggy", "softmax-diagonal.gradnet.ts");
+    const isCode = (d: vscode.Diagnostic, code: number) => d.code === code || (typeof d.code === "object" && d.code.value === code);
+    const cannotFindGradlens = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri)
+      .filter((d) => isCode(d, 2307) && /'gradlens'/.test(d.message));
+
+    it("hover on defineOp shows its signature from types/gradlens.d.ts", async () => {
+      const doc = (await open(example())).document;
+      const line = lineOf(doc, 'from "gradlens"');
+      const at = new vscode.Position(line, doc.lineAt(line).text.indexOf("defineOp") + 3);
+      // The TypeScript server starts with the first TypeScript file: ask until it answers.
+      const text = await until("TypeScript's hover on defineOp", async () => {
+        const { text } = await hoverText(example(), at);
+        return /function defineOp\(op: OpDef\): OpDef/.test(text) ? text : undefined;
+      }, 120_000);
+      console.log(`      (hover: ${text.split("\n").find((l) => l.includes("defineOp("))?.trim()})`);
+    });
+
+    it("TypeScript's diagnostics of the example have no \"Cannot find module 'gradlens'\" (TS2307)", async () => {
+      // A control beside it: the same file plus an import that resolves nowhere, so
+      // TS2307 is seen to be reported here, and the diagnostics are known to be in.
+      const control = fileIn("scratch", "unresolved.gradnet.ts");
+      fs.mkdirSync(path.dirname(control.fsPath), { recursive: true });
+      fs.writeFileSync(control.fsPath, fs.readFileSync(example().fsPath, "utf8") + '\nimport { nothing } from "not-gradlens";\nvoid nothing;\n');
+      await open(control);
+      const unresolved = await until("TS2307 for the control's import", () =>
+        vscode.languages.getDiagnostics(control).find((d) => isCode(d, 2307)), 60_000);
+      assert.match(unresolved.message, /'not-gradlens'/);
+      assert.deepEqual(cannotFindGradlens(control).map((d) => d.message), [], "the control's gradlens import resolves");
+      await open(example());
+      await sleep(1000);   // the example's own diagnostics (requested on open) arrive with the project's
+      assert.deepEqual(cannotFindGradlens(example()).map((d) => d.message), []);
+      const ts = vscode.languages.getDiagnostics(example()).filter((d) => d.source === "ts");
+      assert.deepEqual(ts.map((d) => `${d.range.start.line + 1}: ${d.message}`), [], "no TypeScript errors in the example");
+    });
+
+    it("completion after `import { def` offers defineOp", async () => {
+      const uri = fileIn("scratch", "complete.gradnet.ts");
+      fs.mkdirSync(path.dirname(uri.fsPath), { recursive: true });
+      fs.writeFileSync(uri.fsPath, 'import { def } from "gradlens";\n');
+      await open(uri);
+      const labels = await until("a completion list with gradlens' exports", async () => {
+        const list = await vscode.commands.executeCommand<vscode.CompletionList>("vscode.executeCompletionItemProvider", uri, new vscode.Position(0, 12));
+        const names = list.items.map((i) => typeof i.label === "string" ? i.label : i.label.label);
+        return names.includes("defineOp") ? names : undefined;
+      }, 60_000);
+      assert.ok(labels.includes("network"), `the module's other exports too: ${labels.join(", ")}`);
+    });
+  });
+
   describe("themes", () => {
     it("the panel follows the dark theme (screenshot)", async function () {
       needsDriver(this);
