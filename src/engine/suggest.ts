@@ -13,14 +13,18 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
+const MAX_SUGGESTED_LENGTH = 100;
+
 export function nearest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = name.toLowerCase();
+  // Nobody misspells a name longer than this; and the edit distance of two
+  // million-character names (a hostile file) would take hours.
+  if (name.length > MAX_SUGGESTED_LENGTH) return undefined;
   const near = Math.max(2, Math.floor(name.length / 3));
   for (const c of candidates) {
-    // The distance is at least the difference in length: skip hopeless candidates
-    // (a million-character name against every op would take seconds).
+    // The distance is at least the difference in length: skip hopeless candidates.
     if (Math.abs(c.length - name.length) > near) continue;
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
