@@ -168,6 +168,17 @@ describe("fuzz findings, one test each", () => {
     assert.match(result.errors[0].message, /unknown op 'a{70,80}…\(1000003 characters\)';/);
   });
 
+  test("an unknown input of 200,000 characters beside a node id of 200,000 characters: an error, not hours of 'did you mean'", { timeout: 60_000 }, async () => {
+    const long = (c: string) => c.repeat(200_000);
+    const file = write("two-long-names.gradnet.json", {
+      inputs: { x: { shape: [2] } },
+      nodes: [{ id: long("\u0301"), op: "tanh" }, { id: "loss", op: "sum", inputs: [long("a")] }],
+    });
+    const result = await runTask({ task: "check", file });
+    assert.equal(result.kind, "config-error");
+    if (result.kind === "config-error") assert.match(result.errors[0].message, /unknown input 'a{70,80}…\(200002 characters\)'/);
+  });
+
   test("a UTF-8 byte order mark is accepted (editors write one); UTF-16 is refused in words", async () => {
     const text = readFileSync(join(root, "examples", "seed-mlp.gradnet.json"));
     const bom = join(dir, "bom.gradnet.json");
