@@ -491,6 +491,24 @@ describe("GradLens in a real VS Code", function () {
       }
     });
 
+    it("with gradlens.checkOnSave, saving during a check restarts it on the saved text", async function () {
+      needsDriver(this);
+      const config = vscode.workspace.getConfiguration("gradlens");
+      await config.update("checkOnSave", true, vscode.ConfigurationTarget.Workspace);
+      try {
+        const { uri, outcome: first, baseline } = await startSlowCheck();
+        const firstStart = api.worker(uri).startedAt;
+        const editor = await open(uri);
+        await editor.edit((b) => b.insert(new vscode.Position(editor.document.lineCount - 1, 0), " "));
+        await editor.document.save();
+        await until("a new run after the save", () => api.worker(uri).startedAt !== firstStart && api.worker(uri).running, 30_000);
+        await cancelFromNotification(uri, "GradLens: checking slow-mlp", baseline);
+        assert.deepEqual(await first, { kind: "cancelled" }, "the first caller got the restarted run's outcome");
+      } finally {
+        await config.update("checkOnSave", undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
     it("a check of another file runs beside a long one (no waiting), and each can be cancelled on its own", async function () {
       needsDriver(this);
       const { uri, outcome, baseline } = await startSlowCheck();
