@@ -59,6 +59,10 @@ fi
 if [ ! -f "$ROOT/cs/node_modules/code-server/out/node/entry.js" ] || [ ! -f "$STAMP" ]; then
   log "npm: code-server@$CODE_SERVER_VERSION under Node $("$NODE24_DIR/bin/node" -v) (compiles native modules, ~5 min)"
   ( cd "$ROOT/cs"; [ -f package.json ] || echo '{"name":"vshost-cs","private":true}' > package.json
+    # Run from `npm test`, this script inherits the outer npm's settings as npm_* variables
+    # (npm_config_user_agent says node/v20, which code-server's postinstall reads as the
+    # Node it is built for): drop them, so the inner npm describes itself.
+    unset npm_config_user_agent npm_node_execpath npm_execpath npm_config_node_gyp NODE
     PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" JOBS=max \
       npm install --no-save --loglevel=error --foreground-scripts \
         "code-server@$CODE_SERVER_VERSION" > "$ROOT/out/code-server-install.log" 2>&1 \
