@@ -383,9 +383,15 @@ describe("GradLens in a real VS Code", function () {
   });
 
   describe("cancelling", () => {
-    it("Cancel in the progress notification stops a long check, and its worker thread is gone within a second", async function () {
+    after(async () => {
+      await vscode.workspace.getConfiguration("gradlens").update("mode", undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    it("Cancel in the progress notification stops an exhaustive check of a big MLP, and its worker thread is gone within a second", async function () {
       needsDriver(this);
-      const uri = fileIn("fixtures", "slow-mlp.gradnet.json");   // a minute of checking on 2 cores
+      // Every entry of 784→512→512→10 Jacobians: far longer than any test runs (the other tests cancel an "auto" check).
+      await vscode.workspace.getConfiguration("gradlens").update("mode", "exhaustive", vscode.ConfigurationTarget.Workspace);
+      const uri = fileIn("fixtures", "slow-mlp.gradnet.json");
       await open(uri);
       const baseline = workerThreads();
       const checked = nextCheck(uri);
@@ -405,6 +411,7 @@ describe("GradLens in a real VS Code", function () {
       }
       const goneAfter = Date.now() - state.cancelRequestedAt!;
       assert.ok(goneAfter < 1000, "worker gone within a second of Cancel");
+      assert.equal(api.worker(uri).task, "check");
       console.log(`      (run ended ${state.endedAt! - state.cancelRequestedAt!} ms and its worker thread was gone <= ${goneAfter} ms after Cancel)`);
       const lens = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 10);
       assert.ok(lens.some((l) => /cancelled/.test(l.command?.title ?? "")));
