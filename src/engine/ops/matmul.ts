@@ -29,11 +29,21 @@ export const matmul: OpDef = {
     const A = a.data, B = b.data, out = new Float64Array(batch * m * n);
     for (let t = 0; t < batch; t++) {
       const ao = t * m * k, bo = sharedB ? 0 : t * k * n, co = t * m * n;
-      for (let i = 0; i < m; i++)
-        for (let p = 0; p < k; p++) {
-          const aip = A[ao + i * k + p];
-          for (let j = 0; j < n; j++) out[co + i * n + j] += aip * B[bo + p * n + j];
+      for (let i = 0; i < m; i++) {
+        const ci = co + i * n, ai = ao + i * k;
+        let p = 0;
+        // Four rows of B per pass over the output row: C[i, j] still adds its terms p = 0, 1, 2, … in
+        // order ((((c + t₀) + t₁) + t₂) + t₃, left to right), with a quarter of the loads and stores of C.
+        for (; p + 3 < k; p += 4) {
+          const a0 = A[ai + p], a1 = A[ai + p + 1], a2 = A[ai + p + 2], a3 = A[ai + p + 3];
+          const b0 = bo + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+          for (let j = 0; j < n; j++) out[ci + j] = out[ci + j] + a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
         }
+        for (; p < k; p++) {
+          const aip = A[ai + p], b0 = bo + p * n;
+          for (let j = 0; j < n; j++) out[ci + j] += aip * B[b0 + j];
+        }
+      }
     }
     return { shape: [...a.shape.slice(0, -1), n], data: out };
   },
@@ -44,17 +54,41 @@ export const matmul: OpDef = {
     const dA = new Float64Array(A.length), dB = new Float64Array(B.length);
     for (let t = 0; t < batch; t++) {
       const ao = t * m * k, bo = sharedB ? 0 : t * k * n, co = t * m * n;
-      for (let i = 0; i < m; i++)
-        for (let p = 0; p < k; p++) {
-          const aip = A[ao + i * k + p];
+      for (let i = 0; i < m; i++) {
+        const gi = co + i * n, ai = ao + i * k;
+        let p = 0;
+        // Four p at a time: four independent sums over j in order, and four rows of dB, per pass over g[i, :].
+        for (; p + 3 < k; p += 4) {
+          const a0 = A[ai + p], a1 = A[ai + p + 1], a2 = A[ai + p + 2], a3 = A[ai + p + 3];
+          const b0 = bo + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          for (let j = 0; j < n; j++) {
+            const gij = G[gi + j];
+            s0 += gij * B[b0 + j]; // (g·Bᵀ)[i, p]
+            s1 += gij * B[b1 + j];
+            s2 += gij * B[b2 + j];
+            s3 += gij * B[b3 + j];
+            dB[b0 + j] += a0 * gij; // (Aᵀ·g)[p, j]
+            dB[b1 + j] += a1 * gij;
+            dB[b2 + j] += a2 * gij;
+            dB[b3 + j] += a3 * gij;
+          }
+          dA[ai + p] = s0;
+          dA[ai + p + 1] = s1;
+          dA[ai + p + 2] = s2;
+          dA[ai + p + 3] = s3;
+        }
+        for (; p < k; p++) {
+          const aip = A[ai + p], b0 = bo + p * n;
           let s = 0;
           for (let j = 0; j < n; j++) {
-            const gij = G[co + i * n + j];
-            s += gij * B[bo + p * n + j]; // (g·Bᵀ)[i, p]
-            dB[bo + p * n + j] += aip * gij; // (Aᵀ·g)[p, j]
+            const gij = G[gi + j];
+            s += gij * B[b0 + j]; // (g·Bᵀ)[i, p]
+            dB[b0 + j] += aip * gij; // (Aᵀ·g)[p, j]
           }
-          dA[ao + i * k + p] = s;
+          dA[ai + p] = s;
         }
+      }
     }
     return { inputs: [{ shape: [...a.shape], data: dA }, { shape: [...b.shape], data: dB }] };
   },
