@@ -10,6 +10,7 @@
  * Networks: examples/bench/*.gradnet.json. Modes:
  * - exhaustive: every parameter and input entry end to end ({ mode: "exhaustive", local: false });
  * - fast: the whole check in fast mode (random directions, local and end to end);
+ * - fast-e2e: fast mode end to end only (what torch's fast_mode gradcheck does);
  * - local: the per-node checks with the default sampling ({ local: true, endToEnd: false }).
  *
  * `seconds` is the median of N in-process runs of checkGraph on the built graph
@@ -48,12 +49,15 @@ const torchRuns = flag("torch-runs");
 const profileDir = flag("profile");
 const straight = flag("evaluator") === "straight";
 
-type Mode = "exhaustive" | "fast" | "local";
+type Mode = "exhaustive" | "fast" | "fast-e2e" | "local";
 const MODES: Record<Mode, Partial<CheckOptions>> = {
   exhaustive: { mode: "exhaustive", local: false, endToEnd: true },
   fast: { mode: "fast" },
+  "fast-e2e": { mode: "fast", local: false, endToEnd: true },
   local: { local: true, endToEnd: false },
 };
+/** The torch.autograd.gradcheck run a mode is set beside (gradcheck has no per-node checks). */
+const TORCH: Partial<Record<Mode, "exhaustive" | "fast">> = { exhaustive: "exhaustive", "fast-e2e": "fast" };
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -173,10 +177,11 @@ for (const file of files) {
       threads: straight ? 1 : threads, tensorsOnThreads: pooled, load1: +load.toFixed(2),
     };
     console.log(JSON.stringify(line));
-    if (torchPython && mode !== "local") {
+    const torchMode = TORCH[mode];
+    if (torchPython && torchMode) {
       const big = parameters > 20000;
-      const n = Number(torchRuns ?? (mode === "exhaustive" && big ? 1 : 3));
-      const torch = torchCheck(graph, mode, n);
+      const n = Number(torchRuns ?? (torchMode === "exhaustive" && big ? 1 : 3));
+      const torch = torchCheck(graph, torchMode, n);
       const out: Record<string, unknown> = { network, mode, engine: "torch.autograd.gradcheck", ...torch, evaluationsPerEntry: 2 };
       if (typeof torch.seconds === "number") {
         out.seconds = +torch.seconds.toFixed(4);
