@@ -12,6 +12,13 @@ import { isJsonNetwork, networkName } from "./files.js";
 import type { CheckOutcome, ResultStore } from "./results.js";
 import { readSettings } from "./settings.js";
 
+let outputChannel: vscode.OutputChannel | undefined;
+/** The "GradLens" output channel, created the first time user code prints. */
+function userOutput(): vscode.OutputChannel {
+  outputChannel ??= vscode.window.createOutputChannel("GradLens");
+  return outputChannel;
+}
+
 /** What the test API shows about the worker of a run. */
 export interface WorkerState {
   running: boolean;
@@ -155,9 +162,11 @@ export class CheckRunner implements vscode.Disposable {
       let reported = 0;
       try {
         const result = await runInWorker({
-          task, file: uri.fsPath, options, allowUserCode: vscode.workspace.isTrusted,
+          task, file: uri.fsPath, options, allowUserCode: vscode.workspace.isTrusted, maxMemoryMb: settings.maxMemoryMb,
         }, {
           timeoutMs: settings.userCodeTimeoutSeconds * 1000,
+          // A custom op's console.log: shown in the GradLens output channel, not lost.
+          onUserOutput: (text) => userOutput().append(text),
           signal: abort.signal,
           onProgress: (fraction, message) => {
             state.lastProgress = { fraction, message };

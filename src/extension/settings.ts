@@ -12,6 +12,8 @@ export interface CheckSettings {
   step: number;
   jacobianLimit: number;
   userCodeTimeoutSeconds: number;
+  /** Refuse networks needing more than this many MiB (tensors, gradients, Jacobians). */
+  maxMemoryMb: number;
   checkOnSave: boolean;
 }
 
@@ -29,6 +31,7 @@ export function readSettings(scope?: vscode.Uri): CheckSettings {
     step: positive("step", 1e-6),
     jacobianLimit: Math.floor(positive("jacobianLimit", 65536)),
     userCodeTimeoutSeconds: positive("userCodeTimeoutSeconds", 30),
+    maxMemoryMb: positive("maxMemoryMb", 512),
     checkOnSave: c.get<boolean>("checkOnSave", false) === true,
   };
 }
