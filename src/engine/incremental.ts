@@ -52,6 +52,8 @@ interface Slot {
   count: number;
   /** DENSE: the recomputed value. */
   dense?: Tensor;
+  /** A reusable buffer for a dense value this evaluator computes itself. */
+  scratch?: Float64Array;
 }
 
 interface NodeInfo {
@@ -275,7 +277,9 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
     const dense = changedRows.length === rows;
     let work: Float64Array;
     if (dense) {
-      work = new Float64Array(out.base.data);
+      // A buffer of this slot's own, reused: a dense value lives only until the evaluation ends.
+      work = out.scratch ??= new Float64Array(out.base.data.length);
+      work.set(out.base.data);
     } else {
       this.beginSparse(info.slot);
       work = out.work!;
