@@ -1,4 +1,7 @@
 /** Numbers and indices as the panel shows them. */
+import { shapeText, unravel } from "../src/engine/tensor.js";
+
+export { shapeText, unravel };
 
 /** JSON turns NaN into null: read both as "not computed". */
 export const num = (v: number | null | undefined): number => (typeof v === "number" ? v : NaN);
@@ -15,17 +18,5 @@ export function fmt(v: number | null | undefined, digits = 4): string {
 
 /** Relative errors: two significant digits are plenty (1.9, 0.5, 3.2e-9). */
 export const fmtRel = (v: number | null | undefined): string => fmt(v, 2);
-
-export const shapeText = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
-
-/** Flat index → multi-index (row-major). */
-export function unravel(flat: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = flat % shape[i];
-    flat = Math.floor(flat / shape[i]);
-  }
-  return idx;
-}
 
 export const indexText = (flat: number, shape: readonly number[]): string => shapeText(unravel(flat, shape));

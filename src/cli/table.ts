@@ -1,5 +1,6 @@
 /** The readable table: what a person scans first — per node status, worst error, and where failures are. */
 import type { GradientReport, NodeReport, Report, Status } from "../engine/report.js";
+import { unravel } from "../engine/tensor.js";
 
 export interface Style {
   color: boolean;
@@ -71,12 +72,7 @@ function gradientWhere(g: GradientReport): string {
 }
 
 function flat(k: number, shape: number[]): string {
-  const idx: number[] = [];
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx.unshift(k % shape[i]);
-    k = Math.floor(k / shape[i]);
-  }
-  return idx.join(", ");
+  return unravel(k, shape).join(", ");
 }
 
 export function fmt(v: number): string {
