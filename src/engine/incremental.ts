@@ -83,6 +83,8 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
   private rowMark = new Uint8Array(0);
   /** Changed entries per row of a linear node's input. */
   private rowCount = new Int32Array(0);
+  /** During directional() on an input: its direction v, the current ±h, and each consuming linear's v·Wᵀ. */
+  private directionalInput?: { slot: number; v: Float64Array; step?: number; shifts: Map<number, Float64Array> };
 
   constructor(private readonly graph: Graph) {
     const { values, loss } = forward(graph);
@@ -126,38 +128,51 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
   directional(name: string, v: Float64Array, h: number) {
     const target = this.target(name);
     const t = target.tensor;
+    const info = target.node, node = info?.node;
+    const linear = node !== undefined && node.op.builtin && node.op.name === "linear";
+    // A linear layer is linear in W, in b and in x: y(θ ± h·v) = y ± h·Δ, with Δ = x·Vᵀ, v (per row)
+    // or V·Wᵀ; one Δ serves both signs, and W, b are never written. (Rounding differs from a forward
+    // pass at θ ± h·v only in the last bits of y.)
+    if (info && linear && (target.param === "W" || (target.param === "b" && node.attrs.bias !== false))) {
+      const x = this.current(info.inputSlots[0]);
+      const shift = target.param === "W" ? node.op.forward({ inputs: [x], params: { W: { shape: t.shape, data: v } }, attrs: { ...node.attrs, bias: false } }).data : undefined;
+      const evaluate = (sign: number): number => {
+        try {
+          const base = this.slots[info.slot].base, y = new Float64Array(base.data), step = sign * h;
+          if (shift) for (let o = 0; o < y.length; o++) y[o] += step * shift[o];
+          else for (let o = 0, units = v.length; o < y.length; o++) y[o] += step * v[o % units];
+          this.setDense(info.slot, { shape: base.shape, data: y });
+          return this.propagate(target.nodeIndex + 1);
+        } finally {
+          this.restore();
+        }
+      };
+      return { plus: evaluate(1), minus: evaluate(-1) };
+    }
     const orig = new Float64Array(t.data);
-    let shift: Float64Array | undefined; // linear W: x·vᵀ, the output's move per unit step, shared by ±h
+    this.directionalInput = info ? undefined : { slot: target.slot, v, shifts: new Map() };
     const evaluate = (sign: number): number => {
       const moved = new Float64Array(orig.length);
       for (let i = 0; i < v.length; i++) moved[i] = orig[i] + sign * h * v[i];
       try {
-        if (target.node) {
+        if (info) {
           t.data.set(moved);
-          const node = target.node.node;
-          const linear = node.op.builtin && node.op.name === "linear";
-          if (linear && target.param === "b" && node.attrs.bias !== false) {
-            // y = x·Wᵀ + b: moving b moves every row of y by b′ − b, no product needed.
-            const base = this.slots[target.node.slot].base, y = new Float64Array(base.data), units = t.data.length;
-            for (let o = 0; o < y.length; o++) y[o] += moved[o % units] - orig[o % units];
-            this.setDense(target.node.slot, { shape: base.shape, data: y });
-          } else if (linear && target.param === "W") {
-            // y(W ± h·V) = y ± h·(x·Vᵀ): one product for both signs instead of a forward each.
-            shift ??= node.op.forward({ inputs: [this.current(target.node.inputSlots[0])], params: { W: { shape: t.shape, data: v } }, attrs: { ...node.attrs, bias: false } }).data;
-            const base = this.slots[target.node.slot].base, y = new Float64Array(base.data), step = sign * h;
-            for (let o = 0; o < y.length; o++) y[o] += step * shift[o];
-            this.setDense(target.node.slot, { shape: base.shape, data: y });
-          } else this.setDense(target.node.slot, this.runNode(target.node));
+          this.setDense(info.slot, this.runNode(info));
           return this.propagate(target.nodeIndex + 1);
         }
+        this.directionalInput!.step = sign * h;
         this.setDense(target.slot, { shape: [...t.shape], data: moved });
         return this.propagate(0);
       } finally {
-        if (target.node) t.data.set(orig);
+        if (info) t.data.set(orig);
         this.restore();
       }
     };
-    return { plus: evaluate(1), minus: evaluate(-1) };
+    try {
+      return { plus: evaluate(1), minus: evaluate(-1) };
+    } finally {
+      this.directionalInput = undefined;
+    }
   }
 
   private target(name: string): { tensor: Tensor; slot: number; node?: NodeInfo; nodeIndex: number; param?: string } {
@@ -208,6 +223,19 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
 
   private recompute(info: NodeInfo): void {
     const op = info.node.op;
+    const dir = this.directionalInput;
+    if (dir && op.builtin && op.name === "linear" && info.inputSlots[0] === dir.slot) {
+      // x moved to x ± h·v: y ± h·(v·Wᵀ), the product made once for both signs.
+      let shift = dir.shifts.get(info.slot);
+      if (!shift) {
+        shift = op.forward({ inputs: [{ shape: this.slots[dir.slot].base.shape, data: dir.v }], params: { W: info.node.params.W }, attrs: { ...info.node.attrs, bias: false } }).data;
+        dir.shifts.set(info.slot, shift);
+      }
+      const base = this.slots[info.slot].base, y = new Float64Array(base.data);
+      for (let o = 0; o < y.length; o++) y[o] += dir.step! * shift[o];
+      this.setDense(info.slot, { shape: base.shape, data: y });
+      return;
+    }
     if (op.builtin) {
       let sparse = true;
       for (const s of info.inputSlots) {
