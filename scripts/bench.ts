@@ -2,7 +2,7 @@
  * `npm run bench`: how long GradLens's checks take, one JSON line per network and mode.
  *
  *   npm run bench [-- --runs N] [--threads N] [--network NAME] [--mode exhaustive|fast|local]
- *                 [--torch /usr/bin/python3] [--torch-runs N] [--profile DIR] [--evaluator straight]
+ *                 [--warmup N] [--torch /usr/bin/python3] [--torch-runs N] [--profile DIR] [--evaluator straight]
  *
  * `--evaluator straight` times the whole-forward-per-evaluation StraightEvaluator
  * instead (the numbers before the incremental evaluator and the thread pool).
@@ -13,7 +13,9 @@
  * - fast-e2e: fast mode end to end only (what torch's fast_mode gradcheck does);
  * - local: the per-node checks with the default sampling ({ local: true, endToEnd: false }).
  *
- * `seconds` is the median of N in-process runs of checkGraph on the built graph
+ * `seconds` is the median of N in-process runs of checkGraph on the built graph,
+ * after two untimed warm-up runs, the first printed as `coldSeconds` (the JIT
+ * compiling the kernels; `--warmup 0` times cold runs only)
  * (worker threads, when used, are started inside each run and counted; they run
  * the pool worker bundled as `npm run build` bundles it, as the CLI and the
  * extension run it, not the TypeScript source through tsx). With a
@@ -40,7 +42,8 @@ const flag = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const runs = Number(flag("runs") ?? 5);
+const runs = Number(flag("runs") ?? 7);
+const warmup = Number(flag("warmup") ?? 2);
 const threads = Number(flag("threads") ?? defaultThreads());
 const only = flag("network");
 const onlyMode = flag("mode");
@@ -148,9 +151,10 @@ for (const file of files) {
     let report!: Report;
     let pooled = 0;
     const load = loadavg()[0];
-    for (let r = 0; r < runs; r++) {
+    let coldSeconds: number | undefined;
+    for (let r = -warmup; r < runs; r++) {
       const t0 = performance.now(), c0 = process.cpuUsage();
-      report = profiled(`${network}-${mode}-${r}`, () =>
+      report = profiled(r < 0 ? `${network}-${mode}-warmup${-r}` : `${network}-${mode}-${r}`, () =>
         checkGraph(graph, {
           ...MODES[mode],
           evaluator: (g) => {
@@ -165,14 +169,19 @@ for (const file of files) {
           },
         }),
       );
-      times.push((performance.now() - t0) / 1000);
       const c = process.cpuUsage(c0);
+      if (r < 0) {
+        coldSeconds ??= (performance.now() - t0) / 1000;
+        continue;
+      }
+      times.push((performance.now() - t0) / 1000);
       cpu.push((c.user + c.system) / 1e6);
     }
     const line: Record<string, unknown> = {
       network, mode, engine: straight ? "gradlens (StraightEvaluator)" : "gradlens", seconds: +median(times).toFixed(4), runs, min: +Math.min(...times).toFixed(4),
       // CPU time of the whole process (all its threads): on a busy machine wall time waits for other processes.
       cpuSeconds: +median(cpu).toFixed(4),
+      ...(coldSeconds !== undefined ? { coldSeconds: +coldSeconds.toFixed(4) } : {}),
       ...counts(report, mode), ok: report.ok, loss: report.loss, parameters,
       threads: straight ? 1 : threads, tensorsOnThreads: pooled, load1: +load.toFixed(2),
     };
