@@ -7,7 +7,7 @@
  * the forward pass gave it. End to end: dL/dθ from backprop through the whole
  * graph against central differences of the whole loss.
  */
-import { backward, forward, runBackward, runForward, UserOpError, type Graph, type GraphNode } from "./graph.js";
+import { backward, feedsOutput, forward, runBackward, runForward, UserOpError, type Graph, type GraphNode } from "./graph.js";
 import type { Attrs, OpDef } from "./op.js";
 import { Rng, deriveSeed } from "./random.js";
 import type { CheckMode, Diagnosis, GradientReport, JacobianReport, NodeReport, Report, Status, WorstEntry } from "./report.js";
@@ -98,11 +98,14 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
 
   // Reentrancy (as PyTorch's gradcheck): the same backward twice must give the same numbers.
   let reentrancy: string | undefined;
+  // A random upstream gradient u; fast mode reuses backward(u) for every input and parameter.
+  const u = { shape: output.shape, data: new Float64Array(R) };
+  const r0 = new Rng(deriveSeed(opts.seed ?? 0, `reentrancy:${node.id}`));
+  for (let i = 0; i < R; i++) u.data[i] = r0.normal();
+  let first: ReturnType<typeof call> | undefined;
   if (R > 0) {
-    const u = { shape: output.shape, data: new Float64Array(R) };
-    const r0 = new Rng(deriveSeed(opts.seed ?? 0, `reentrancy:${node.id}`));
-    for (let i = 0; i < R; i++) u.data[i] = r0.normal();
-    const first = call(u), second = call(u);
+    first = call(u);
+    const second = call(u);
     for (const w of wrts) {
       const g1 = gradOf(first, w), g2 = gradOf(second, w);
       if (!g1 || !g2) continue;
@@ -116,7 +119,7 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
     }
   }
 
-  if (opts.mode === "fast") return { jacobians: wrts.map((w) => fastLocal(node, w, output, call, gradOf, forwardWith, opts, rng)), reentrancy };
+  if (opts.mode === "fast") return { jacobians: wrts.map((w) => fastLocal(node, w, output, u, first ? gradOf(first, w) : null, forwardWith, opts, rng)), reentrancy };
 
   // Which rows and columns each Jacobian needs.
   const plan = wrts.map((w) => {
@@ -196,18 +199,17 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
 
 function fastLocal(
   node: LocalNode, w: Wrt, output: Tensor,
-  call: (g: Tensor) => ReturnType<typeof runBackward>, gradOf: (res: ReturnType<typeof runBackward>, w: Wrt) => Tensor | null,
+  /** A random upstream gradient and backward(u) for this input or parameter: uᵀJ. */
+  u: Tensor, uJ: Tensor | null,
   forwardWith: (w: Wrt, replaced: Tensor) => Tensor, opts: CheckOptions, rng: Rng,
 ): JacobianReport {
   const tol: Tolerance = { rtol: opts.rtol, atol: opts.atol };
   const h = opts.step;
   const R = output.data.length, C = w.tensor.data.length;
   // uᵀ J v: analytic ⟨backward(u), v⟩ against ⟨u, (f(x + hv) − f(x − hv)) / 2h⟩.
-  const u = { shape: output.shape, data: new Float64Array(R) };
-  for (let i = 0; i < R; i++) u.data[i] = rng.normal();
   const v = new Float64Array(C);
   for (let i = 0; i < C; i++) v[i] = rng.normal();
-  const g = gradOf(call(u), w);
+  const g = uJ;
   let a = 0;
   if (g) for (let i = 0; i < C; i++) a += g.data[i] * v[i];
   const x = { shape: w.tensor.shape, data: new Float64Array(C) };
@@ -438,19 +440,6 @@ function refuseOversizedJacobians(graph: Graph, opts: CheckOptions): void {
   checkJacobianMemory(nodes, tensorBytes, opts);
 }
 
-/** Names (inputs and nodes) from which the output can be reached. */
-function feedsOutput(graph: Graph): Set<string> {
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const seen = new Set<string>();
-  const stack = [graph.output];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const i of byId.get(id)?.inputs ?? []) stack.push(i);
-  }
-  return seen;
-}
 
 /** The first node whose output is not finite while its inputs are: where NaN/Inf first appears. */
 function firstNonFinite(graph: Graph, values: Map<string, Tensor>): { node: string; detail: string } | undefined {

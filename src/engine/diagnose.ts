@@ -54,7 +54,7 @@ export function diagnose(input: DiagnoseInput, tol: Tolerance): Diagnosis {
       return { kind: "sign", detail: `the analytic ${what} has the wrong sign: a ≈ −n everywhere. Check the sign of the local gradient (for −log pₐ it is −1/pₐ; for softmax + cross-entropy dL/dl = p − y, not y − p).` };
     // One compared number (fast mode's directional derivative) always fits "a = c·n" for some c:
     // only a factor with a name (2, 1/2, N, 1/B…) is evidence of a scale bug then.
-    const named = nameFactor(c, input.batch);
+    const named = nameFactor(c, input.batch, count === 1);
     if (Math.abs(c - 1) > 0.01 && Math.abs(c) > 1e-12 && (count > 1 || named.named) && all((i) => passes(a[i], c * n[i], loose))) {
       return { kind: "scale", factor: named.value, detail: `the analytic ${what} is ${named.text} times the numeric one everywhere: ${named.hint}` };
     }
@@ -86,10 +86,15 @@ function fmt(v: number): string {
 }
 
 /** Name a factor c: 2, 1/2, the batch size B, 1/B … */
-function nameFactor(c: number, batch?: number): { value: number; text: string; hint: string; named: boolean } {
+/**
+ * `single`: the factor comes from one number (fast mode's directional derivative). A real
+ * scale bug gives the factor to finite-difference accuracy (~1e-8); a mismatch lands within
+ * 1e-3 of some integer by chance, so one number must match far more closely.
+ */
+function nameFactor(c: number, batch?: number, single = false): { value: number; text: string; hint: string; named: boolean } {
   const sign = c < 0 ? "−" : "";
   const m = Math.abs(c);
-  const near = (x: number) => Math.abs(m - x) <= 1e-3 * x;
+  const near = (x: number) => Math.abs(m - x) <= (single ? 1e-6 : 1e-3) * x;
   if (batch && batch > 1 && near(batch))
     return { value: Math.sign(c) * batch, text: `${sign}${batch} (the batch size B)`, hint: `a mean over the batch was differentiated as a sum — the 1/B (1/N) factor is missing.`, named: true };
   if (batch && batch > 1 && near(1 / batch))

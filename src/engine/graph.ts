@@ -598,3 +598,17 @@ export function describeGraph(graph: Graph): GraphView {
     })),
   };
 }
+
+/** Names (inputs and nodes) from which the output can be reached. */
+export function feedsOutput(graph: Graph): Set<string> {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const seen = new Set<string>();
+  const stack = [graph.output];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const i of byId.get(id)?.inputs ?? []) stack.push(i);
+  }
+  return seen;
+}

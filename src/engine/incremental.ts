@@ -23,7 +23,7 @@
  * and each evaluation leaves the cache exactly as it found it, so the result of
  * an entry never depends on which entries were evaluated before it.
  */
-import { describeValue, forward, lossOf, UserOpError, type Graph, type GraphNode } from "./graph.js";
+import { describeValue, feedsOutput, forward, lossOf, UserOpError, type Graph, type GraphNode } from "./graph.js";
 import { isTensor, type Tensor } from "./tensor.js";
 import { tensorByName, type EndToEndEvaluator } from "./evaluate.js";
 
@@ -482,16 +482,3 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
   }
 }
 
-/** Names (inputs and nodes) from which the output can be reached. */
-export function feedsOutput(graph: Graph): Set<string> {
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const seen = new Set<string>();
-  const stack = [graph.output];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const i of byId.get(id)?.inputs ?? []) stack.push(i);
-  }
-  return seen;
-}
