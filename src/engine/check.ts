@@ -11,7 +11,7 @@ import { backward, feedsOutput, forward, runBackward, runForward, UserOpError, t
 import type { Attrs, OpDef } from "./op.js";
 import { Rng, deriveSeed } from "./random.js";
 import type { CheckMode, Diagnosis, GradientReport, JacobianReport, NodeReport, Report, Status, WorstEntry } from "./report.js";
-import { entryStatus, relError, worstStatus, type Tolerance } from "./compare.js";
+import { entryStatus, relError, roundingNoise, withNoise, worstStatus, type Tolerance } from "./compare.js";
 import { diagnose } from "./diagnose.js";
 import { sizeOf, unravel, type Tensor } from "./tensor.js";
 import type { EndToEndEvaluator } from "./evaluate.js";
@@ -160,6 +160,7 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
       const C = w.tensor.data.length;
       const nr = rows.length, nc = cols.length;
       const A = new Float64Array(nr * nc), N = new Float64Array(nr * nc), ahead = new Float64Array(nr * nc), behind = new Float64Array(nr * nc);
+      const noise = new Float64Array(nr * nc);
       const arows = analyticRows.get(w.name + "|" + w.kind)!;
       rows.forEach((r, i) => A.set(arows.get(r)!, i * nc));
       // Numeric: columns by central differences of this node's forward alone.
@@ -173,13 +174,14 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
         x.data[c] = orig;
         rows.forEach((r, i) => {
           N[i * nc + j] = (plus[r] - minus[r]) / (2 * h);
+          noise[i * nc + j] = roundingNoise(Math.max(Math.abs(plus[r]), Math.abs(minus[r])), Math.abs(orig), N[i * nc + j], h);
           ahead[i * nc + j] = (plus[r] - output.data[r]) / h;
           behind[i * nc + j] = (output.data[r] - minus[r]) / h;
         });
       });
       const rowOf = new Float64Array(nr * nc), colOf = new Float64Array(nr * nc);
       for (let i = 0; i < nr; i++) for (let j = 0; j < nc; j++) { rowOf[i * nc + j] = rows[i]; colOf[i * nc + j] = cols[j]; }
-      const summary = summarise(A, N, ahead, behind, tol, (k) => [rowOf[k], colOf[k]]);
+      const summary = summarise(A, N, ahead, behind, tol, (k) => [rowOf[k], colOf[k]], entryStatus, noise);
       const report: JacobianReport = {
         wrt: w.name, kind: w.kind, rows: R, cols: C, outputShape: output.shape, wrtShape: w.tensor.shape, sampled,
         rowIndices: rows, colIndices: cols,
@@ -223,7 +225,9 @@ function fastLocal(
     up += u.data[r] * (plus[r] - output.data[r]) / h;
     down += u.data[r] * (output.data[r] - minus[r]) / h;
   }
-  const status = directionalStatus(a, n, tol, up, down);
+  let fMax = 0;
+  for (let r = 0; r < R; r++) fMax += Math.abs(u.data[r]) * Math.max(Math.abs(plus[r]), Math.abs(minus[r]));
+  const status = directionalStatus(a, n, withNoise(tol, roundingNoise(fMax, maxAbs(w.tensor.data), n, h)), up, down);
   const rel = relError(a, n, tol);
   const report: JacobianReport = {
     wrt: w.name, kind: w.kind, rows: R, cols: C, outputShape: output.shape, wrtShape: w.tensor.shape, sampled: true,
@@ -232,6 +236,12 @@ function fastLocal(
   };
   if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, op: node.op.name }, tol);
   return report;
+}
+
+function maxAbs(data: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < data.length; i++) m = Math.max(m, Math.abs(data[i]));
+  return m;
 }
 
 function range(n: number): number[] {
@@ -268,18 +278,22 @@ function directionalStatus(a: number, n: number, tol: Tolerance, ahead: number, 
 function summarise(
   A: ArrayLike<number>, N: ArrayLike<number>, ahead: ArrayLike<number> | undefined, behind: ArrayLike<number> | undefined, tol: Tolerance, indexOf: (k: number) => number[],
   statusOf: (a: number, n: number, tol: Tolerance, ahead?: number, behind?: number) => Status = entryStatus,
+  /** Per entry: the finite difference's own rounding noise (roundingNoise), added to atol. */
+  noise?: ArrayLike<number>,
 ): Summary {
   const statuses: Status[] = new Array(A.length);
   let maxRel = 0, failing = 0;
   const rels = new Float64Array(A.length);
   for (let k = 0; k < A.length; k++) {
-    statuses[k] = statusOf(A[k], N[k], tol, ahead?.[k], behind?.[k]);
+    statuses[k] = statusOf(A[k], N[k], noise ? withNoise(tol, noise[k]) : tol, ahead?.[k], behind?.[k]);
+    // An entry that passes only within the rounding noise was not resolved by the step: skipped, not passed.
+    if (noise && statuses[k] === "pass" && noise[k] > 0 && statusOf(A[k], N[k], tol, ahead?.[k], behind?.[k]) !== "pass") statuses[k] = "skipped";
     rels[k] = relError(A[k], N[k], tol);
     if (statuses[k] === "fail") failing++;
-    if (statuses[k] !== "kink" && rels[k] > maxRel) maxRel = rels[k];
+    if (statuses[k] !== "kink" && statuses[k] !== "skipped" && rels[k] > maxRel) maxRel = rels[k];
   }
   // Worst first: failures, then kinks, then the rest, each by relative error.
-  const rank = (s: Status) => (s === "fail" ? 2 : s === "kink" ? 1 : 0);
+  const rank = (s: Status) => (s === "fail" ? 2 : s === "kink" ? 1 : s === "skipped" ? -1 : 0);
   const order = range(A.length).sort((i, j) => rank(statuses[j]) - rank(statuses[i]) || rels[j] - rels[i]).slice(0, WORST);
   const worst = order.map((k) => ({ index: indexOf(k), analytic: A[k], numeric: N[k], relError: finite(rels[k]), status: statuses[k] }));
   return { status: worstStatus(statuses), maxRelError: finite(maxRel), worst, failing };
@@ -377,7 +391,8 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
           let a = 0;
           for (let i = 0; i < size; i++) a += analytic[i] * v[i];
           const n = (plus - minus) / (2 * opts.step);
-          const s = summarise([a], [n], [(plus - loss) / opts.step], [(loss - minus) / opts.step], tol, () => [], (a, n, tol, up, down) => directionalStatus(a, n, tol, up!, down!));
+          const noise = roundingNoise(Math.max(Math.abs(plus), Math.abs(minus)), maxAbs(t.tensor.data), n, opts.step);
+          const s = summarise([a], [n], [(plus - loss) / opts.step], [(loss - minus) / opts.step], tol, () => [], (a, n, tol, up, down) => directionalStatus(a, n, tol, up!, down!), [noise]);
           Object.assign(report, { status: s.status, maxRelError: s.maxRelError, worst: s.worst, checked: 1, sampled: true });
           if (s.status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: t.tensor.shape, what: `⟨dL/d${t.name}, v⟩` }, tol);
         } else {
@@ -386,13 +401,15 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
           const { plus, minus } = evaluator.entries(t.name, indices, opts.step, (k) => progress(0.3 + (0.7 * (done + k)) / totalEntries, `end-to-end dL/d${t.name}`));
           done += size;
           const A = new Float64Array(indices.length), N = new Float64Array(indices.length), up = new Float64Array(indices.length), down = new Float64Array(indices.length);
+          const noise = new Float64Array(indices.length);
           indices.forEach((flat, k) => {
             A[k] = analytic[flat];
             N[k] = (plus[k] - minus[k]) / (2 * opts.step);
             up[k] = (plus[k] - loss) / opts.step;
             down[k] = (loss - minus[k]) / opts.step;
+            noise[k] = roundingNoise(Math.max(Math.abs(plus[k]), Math.abs(minus[k])), Math.abs(t.tensor.data[flat]), N[k], opts.step);
           });
-          const s = summarise(A, N, up, down, tol, (k) => unravel(indices[k], t.tensor.shape));
+          const s = summarise(A, N, up, down, tol, (k) => unravel(indices[k], t.tensor.shape), entryStatus, noise);
           Object.assign(report, { status: s.status, maxRelError: s.maxRelError, worst: s.worst, checked: indices.length, sampled: !exhaustive });
           if (s.status === "fail") report.diagnosis = diagnose({ analytic: A, numeric: N, index: indices, wrtShape: t.tensor.shape, what: `dL/d${t.name}`, batch: batchOf(graph.inputs.map((i) => i.value)) }, tol);
           if (!exhaustive) notes.push(`dL/d${t.name}: ${indices.length} of ${size} entries sampled`);

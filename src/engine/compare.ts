@@ -26,6 +26,22 @@ export function passes(a: number, n: number, tol: Tolerance): boolean {
   return Math.abs(a - n) <= tol.atol + tol.rtol * Math.abs(n);
 }
 
+/**
+ * What rounding alone can make a central difference wrong by: f(x ± h) are known
+ * to about ε·|f|, and the step x ± h is itself rounded to ε·|x|. Negligible for
+ * ordinary values (ε/h ≈ 2e-10); for |x| or |f| near 1e10 and beyond the step is
+ * below the float spacing, and a mismatch there says nothing about the backward.
+ */
+export function roundingNoise(fMax: number, xMax: number, n: number, h: number): number {
+  const noise = (4 * Number.EPSILON * (fMax + xMax * Math.abs(n))) / h;
+  return Number.isFinite(noise) ? noise : 0;
+}
+
+/** The tolerance of one entry: the user's, widened by the difference's own rounding noise. */
+export function withNoise(tol: Tolerance, noise: number): Tolerance {
+  return noise > 0 ? { rtol: tol.rtol, atol: tol.atol + noise } : tol;
+}
+
 /** Status of one entry; `ahead`/`behind` are the one-sided differences when known. */
 export function entryStatus(a: number, n: number, tol: Tolerance, ahead?: number, behind?: number): Status {
   if (!Number.isFinite(a) || !Number.isFinite(n)) return "fail";
