@@ -31,10 +31,10 @@ import { Session } from "node:inspector";
 import { buildSync } from "esbuild";
 import { buildGraph, type Graph } from "../src/engine/graph.js";
 import { checkGraph, DEFAULT_OPTIONS, type CheckOptions } from "../src/engine/check.js";
-import { PooledEvaluator, defaultThreads } from "../src/engine/pool.js";
+import { PooledEvaluator, defaultThreads } from "../src/worker/pool.js";
 import { StraightEvaluator } from "../src/engine/evaluate.js";
 import type { NetworkSpec } from "../src/engine/network.js";
-import type { Report } from "../src/engine/report.js";
+import type { Report } from "../src/shared/report.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);

@@ -5,9 +5,9 @@
  * `gradlens.userCodeTimeoutSeconds`, terminates the worker at once.
  */
 import * as vscode from "vscode";
-import { runInWorker } from "../engine/worker-client.js";
-import type { GraphView } from "../engine/report.js";
-import type { WorkerRequest, WorkerResult } from "../engine/worker-protocol.js";
+import { runInWorker } from "../worker/client.js";
+import type { GraphView } from "../shared/report.js";
+import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
 import { isJsonNetwork, networkName } from "./files.js";
 import type { CheckOutcome, ResultStore } from "./results.js";
 import { readSettings } from "./settings.js";

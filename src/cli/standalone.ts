@@ -6,8 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Report } from "../engine/report.js";
-import { panelHtml } from "./page.js";
+import type { Report } from "../shared/report.js";
+import { panelHtml } from "../shared/page.js";
 
 /**
  * The built `media/` folder: beside `dist/` when bundled (dist/cli.js → ../media),
