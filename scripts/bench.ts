@@ -135,7 +135,7 @@ function profiled<T>(name: string, f: () => T): T {
 
 // The pool worker as the CLI and the extension run it: one bundled script.
 const workerPath = join(mkdtempSync(join(tmpdir(), "gradlens-bench-worker-")), "pool-worker.js");
-buildSync({ entryPoints: [join(root, "src", "engine", "pool-worker.ts")], bundle: true, platform: "node", target: "node20", format: "cjs", outfile: workerPath, logLevel: "warning" });
+buildSync({ entryPoints: [join(root, "src", "worker", "pool-entry.ts")], bundle: true, platform: "node", target: "node20", format: "cjs", outfile: workerPath, logLevel: "warning" });
 
 const files = readdirSync(join(root, "examples", "bench")).filter((f) => f.endsWith(".gradnet.json")).sort();
 console.error(`# bench: ${runs} runs per mode, ${threads} thread(s) of ${availableParallelism()}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}${torchPython ? `, torch via ${torchPython}` : ", no torch (--torch PATH or GRADLENS_TORCH_PYTHON)"}`);

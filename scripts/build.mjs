@@ -8,6 +8,9 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const production = process.argv.includes("--production");
+
+// `--unless-prepared`: a test script run by `npm test` (scripts/test.sh), which built once already.
+if (process.argv.includes("--unless-prepared") && process.env.GRADLENS_PREPARED === "1") process.exit(0);
 const at = (p) => join(root, p);
 
 const node = {

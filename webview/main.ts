@@ -1,6 +1,6 @@
 /**
  * The GradLens panel. Inside VS Code it talks to the extension host through
- * `acquireVsCodeApi()` (messages in src/protocol.ts) and keeps its state with
+ * `acquireVsCodeApi()` (messages in src/shared/protocol.ts) and keeps its state with
  * getState/setState; in the standalone `--html` page it reads the report from the
  * embedded <script type="application/json" id="gradlens-report">.
  */

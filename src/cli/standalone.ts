@@ -11,7 +11,7 @@ import { panelHtml } from "../shared/page.js";
 
 /**
  * The built `media/` folder: beside `dist/` when bundled (dist/cli.js → ../media),
- * two levels up when run from source (src/html → ../../media).
+ * two levels up when run from source (src/cli → ../../media).
  */
 export function mediaDir(): string {
   const candidates = [join(__dirname, "..", "media"), join(__dirname, "..", "..", "media")];

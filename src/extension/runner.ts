@@ -1,6 +1,6 @@
 /**
  * Runs the engine off the extension host's main thread: it loads and checks
- * the file in a worker thread (src/engine/worker-client.ts) while a progress
+ * the file in a worker thread (src/worker/client.ts) while a progress
  * notification shows how far it got. Cancel, or the time limit from
  * `gradlens.userCodeTimeoutSeconds`, terminates the worker at once.
  */
