@@ -4,10 +4,9 @@
  * definition (errors), kinks there too (information).
  */
 import * as vscode from "vscode";
-import { describeNetworkText } from "../config/describe.js";
 import type { ConfigError } from "../config/errors.js";
 import { findDefinitions } from "./definitions.js";
-import { isJsonNetwork, isNetworkFile } from "./files.js";
+import { describeDocument, isJsonNetwork, isNetworkFile } from "./files.js";
 import { formatError, type CheckRecord, type ResultStore } from "./results.js";
 
 const SOURCE = "GradLens";
@@ -51,7 +50,7 @@ export class Diagnostics implements vscode.Disposable {
   validateNow(document: vscode.TextDocument): void {
     if (!isNetworkFile(document.uri) || !isJsonNetwork(document.uri) || document.isClosed) return;
     try {
-      const { errors } = describeNetworkText(document.getText(), document.uri.fsPath);
+      const { errors } = describeDocument(document);
       this.live.set(document.uri, errors.map((err) => {
         const d = new vscode.Diagnostic(configRange(document, err), err.message, vscode.DiagnosticSeverity.Error);
         d.source = SOURCE;

@@ -5,11 +5,10 @@
  * with links to check it and to show it in the graph.
  */
 import * as vscode from "vscode";
-import { describeNetworkText } from "../config/describe.js";
 import { builtinOps } from "../engine/ops/index.js";
 import type { GraphView, NodeReport, Report } from "../shared/report.js";
 import { definitionAt, findDefinitions } from "./definitions.js";
-import { isJsonNetwork, isNetworkFile } from "./files.js";
+import { describeDocument, isJsonNetwork, isNetworkFile } from "./files.js";
 import { formatError, summarize, type ResultStore } from "./results.js";
 
 export const CHECK_COMMAND = "gradlens.checkGradients";
@@ -77,7 +76,7 @@ export class NetworkHoverProvider implements vscode.HoverProvider {
     if (cached?.version === document.version) return cached.view;
     let view: GraphView | undefined;
     try {
-      view = describeNetworkText(document.getText(), document.uri.fsPath).view;
+      view = describeDocument(document).view;
     } catch {
       view = undefined;   // the Problems panel says what is wrong
     }

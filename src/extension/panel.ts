@@ -6,12 +6,11 @@
  */
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
-import { describeNetworkText } from "../config/describe.js";
 import type { GraphView, Report } from "../shared/report.js";
 import { panelHtml } from "../shared/page.js";
 import type { HostMessage, WebviewMessage, WebviewState } from "../shared/protocol.js";
 import { findDefinitions } from "./definitions.js";
-import { isJsonNetwork, networkName } from "./files.js";
+import { describeDocument, isJsonNetwork, networkName } from "./files.js";
 import { summarize, type CheckOutcome, type ResultStore } from "./results.js";
 
 export const PANEL_TYPE = "gradlens.panel";
@@ -211,7 +210,7 @@ export function graphWithoutCheck(uri: vscode.Uri): GraphView | undefined {
   if (!document) return undefined;
   try {
     // With each node's location, so the page offers "Go to definition" before any check ran.
-    return describeNetworkText(document.getText(), uri.fsPath).view;
+    return describeDocument(document).view;
   } catch {
     return undefined;
   }
