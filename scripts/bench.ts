@@ -31,10 +31,10 @@ import { Session } from "node:inspector";
 import { buildSync } from "esbuild";
 import { buildGraph, type Graph } from "../src/engine/graph.js";
 import { checkGraph, DEFAULT_OPTIONS, type CheckOptions } from "../src/engine/check.js";
-import { PooledEvaluator, defaultThreads } from "../src/engine/pool.js";
+import { PooledEvaluator, defaultThreads } from "../src/worker/pool.js";
 import { StraightEvaluator } from "../src/engine/evaluate.js";
 import type { NetworkSpec } from "../src/engine/network.js";
-import type { Report } from "../src/engine/report.js";
+import type { Report } from "../src/shared/report.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -135,7 +135,7 @@ function profiled<T>(name: string, f: () => T): T {
 
 // The pool worker as the CLI and the extension run it: one bundled script.
 const workerPath = join(mkdtempSync(join(tmpdir(), "gradlens-bench-worker-")), "pool-worker.js");
-buildSync({ entryPoints: [join(root, "src", "engine", "pool-worker.ts")], bundle: true, platform: "node", target: "node20", format: "cjs", outfile: workerPath, logLevel: "warning" });
+buildSync({ entryPoints: [join(root, "src", "worker", "pool-entry.ts")], bundle: true, platform: "node", target: "node20", format: "cjs", outfile: workerPath, logLevel: "warning" });
 
 const files = readdirSync(join(root, "examples", "bench")).filter((f) => f.endsWith(".gradnet.json")).sort();
 console.error(`# bench: ${runs} runs per mode, ${threads} thread(s) of ${availableParallelism()}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}${torchPython ? `, torch via ${torchPython}` : ", no torch (--torch PATH or GRADLENS_TORCH_PYTHON)"}`);

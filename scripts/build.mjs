@@ -8,6 +8,9 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const production = process.argv.includes("--production");
+
+// `--unless-prepared`: a test script run by `npm test` (scripts/test.sh), which built once already.
+if (process.argv.includes("--unless-prepared") && process.env.GRADLENS_PREPARED === "1") process.exit(0);
 const at = (p) => join(root, p);
 
 const node = {
@@ -22,9 +25,11 @@ const browser = { bundle: true, platform: "browser", target: "es2022", format: "
 
 const entries = [
   { in: "src/cli/main.ts", out: "dist/cli.js", opts: node },
-  { in: "src/engine/public.ts", out: "dist/gradlens.js", opts: node },
-  { in: "src/engine/worker.ts", out: "dist/worker.js", opts: node },
-  { in: "src/engine/pool-worker.ts", out: "dist/pool-worker.js", opts: node },
+  // What `import … from "gradlens"` is (beside the loader that resolves it).
+  { in: "src/config/public.ts", out: "dist/gradlens.js", opts: node },
+  // src/worker: the check's worker thread, and the pool's threads.
+  { in: "src/worker/entry.ts", out: "dist/worker.js", opts: node },
+  { in: "src/worker/pool-entry.ts", out: "dist/pool-worker.js", opts: node },
   { in: "src/extension/extension.ts", out: "dist/extension.js", opts: node },
   { in: "webview/main.ts", out: "media/webview.js", opts: browser },
 ];

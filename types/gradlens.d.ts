@@ -1,7 +1,7 @@
 /**
  * Type declarations for `import … from "gradlens"` in a `.gradnet.ts` network
  * or a module of custom ops: `defineOp`, `network`, and the tensor helpers.
- * The runtime is src/engine/public.ts; test/node/typescript.test.ts keeps the
+ * The runtime is src/config/public.ts; test/node/typescript.test.ts keeps the
  * two in step (every runtime export declared here, nothing declared that
  * does not exist) and type-checks the examples against this file.
  */

@@ -2,7 +2,7 @@
  * The selected node: status, diagnosis in words, each local Jacobian as heatmaps
  * with its worst entries, and the end-to-end gradients of its parameters.
  */
-import type { Diagnosis, GradientReport, GraphView, JacobianReport, NodeReport, Report, Status, WorstEntry } from "../src/engine/report.js";
+import type { Diagnosis, GradientReport, GraphView, JacobianReport, NodeReport, Report, Status, WorstEntry } from "../src/shared/report.js";
 import { h } from "./dom.js";
 import { fmt, fmtRel, indexText, shapeText } from "./format.js";
 import { jacobianHeatmaps } from "./heatmap.js";

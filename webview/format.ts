@@ -1,5 +1,5 @@
 /** Numbers and indices as the panel shows them. */
-import { shapeText, unravel } from "../src/engine/tensor.js";
+import { shapeText, unravel } from "../src/shared/arrays.js";
 
 export { shapeText, unravel };
 

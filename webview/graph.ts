@@ -4,9 +4,9 @@
  * and focusable, clickable nodes mapped back to the user's node ids.
  */
 import type { Mermaid } from "mermaid";
-import type { GraphView } from "../src/engine/report.js";
-import { toMermaidGraph } from "../src/engine/mermaid.js";
-import type { WebviewState } from "../src/protocol.js";
+import type { GraphView } from "../src/shared/report.js";
+import { toMermaidGraph } from "../src/shared/mermaid.js";
+import type { WebviewState } from "../src/shared/protocol.js";
 import { h, replace } from "./dom.js";
 
 declare const mermaid: Mermaid;

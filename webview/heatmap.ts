@@ -4,7 +4,7 @@
  * convention). Hover shows the entry's [row, col] as output/input multi-indices and
  * the three values.
  */
-import type { JacobianReport } from "../src/engine/report.js";
+import type { JacobianReport } from "../src/shared/report.js";
 import { h } from "./dom.js";
 import { fmt, indexText, num } from "./format.js";
 

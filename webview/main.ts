@@ -1,12 +1,12 @@
 /**
  * The GradLens panel. Inside VS Code it talks to the extension host through
- * `acquireVsCodeApi()` (messages in src/protocol.ts) and keeps its state with
+ * `acquireVsCodeApi()` (messages in src/shared/protocol.ts) and keeps its state with
  * getState/setState; in the standalone `--html` page it reads the report from the
  * embedded <script type="application/json" id="gradlens-report">.
  */
-import type { GraphView, Report, Status } from "../src/engine/report.js";
-import { statusStyles } from "../src/engine/mermaid.js";
-import { isHostMessage, type HostMessage, type WebviewMessage, type WebviewState } from "../src/protocol.js";
+import type { GraphView, Report, Status } from "../src/shared/report.js";
+import { statusStyles } from "../src/shared/mermaid.js";
+import { isHostMessage, type HostMessage, type WebviewMessage, type WebviewState } from "../src/shared/protocol.js";
 import { h, replace } from "./dom.js";
 import { fmt } from "./format.js";
 import { GraphPanel, type Zoom } from "./graph.js";

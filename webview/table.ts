@@ -2,7 +2,7 @@
  * The mismatch table: every failing or kinked node and end-to-end gradient, fails
  * before kinks, worst relative error first. Click or Enter selects the node.
  */
-import type { Diagnosis, Report, Status } from "../src/engine/report.js";
+import type { Diagnosis, Report, Status } from "../src/shared/report.js";
 import { activatable, h } from "./dom.js";
 import { fmtRel } from "./format.js";
 import { statusBadge } from "./detail.js";

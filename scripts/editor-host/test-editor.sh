@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # npm run test:editor — the extension's integration tests in a real VS Code.
 # Installs the editor host when missing (install.sh: ~3-5 min the first time),
-# builds the extension and the tests, prepares a fresh workspace with the
-# examples and test fixtures, and runs the mocha suite in the extension host.
+# builds the extension and the tests (unless `npm test` did: GRADLENS_PREPARED=1),
+# prepares a fresh workspace with the examples and test fixtures, and runs the
+# mocha suite in the extension host.
 # Exit status: the extension host's (0 = all tests passed).
 #   GRADLENS_EDITOR_GREP=pattern   run only the matching tests
 #   VERBOSE=1                      show the workbench's own log and console
@@ -12,10 +13,14 @@ REPO=$(cd "$HERE/../.." && pwd)
 ROOT=${VSHOST_ROOT:-$REPO/.vshost}
 export VSHOST_ROOT="$ROOT"
 
-bash "$HERE/install.sh"
-# esbuild does not check types: the extension and the tests are type-checked first.
-( cd "$REPO" && npx tsc --noEmit -p src/extension && npx tsc --noEmit -p test/editor && npx tsc -p ts-plugin &&
-  node scripts/build.mjs && node "$HERE/build-tests.mjs" )
+# Run by `npm test` (scripts/test.sh, GRADLENS_PREPARED=1) the host is installed, the types
+# checked and both bundles built already; run alone, this does it.
+if [ "${GRADLENS_PREPARED:-}" != 1 ]; then
+  bash "$HERE/install.sh"
+  # esbuild does not check types: the extension and the tests are type-checked first.
+  ( cd "$REPO" && npx tsc --noEmit -p src/extension && npx tsc --noEmit -p test/editor && npx tsc -p ts-plugin &&
+    node scripts/build.mjs && node "$HERE/build-tests.mjs" )
+fi
 
 WS="$ROOT/ws"
 rm -rf "$WS"

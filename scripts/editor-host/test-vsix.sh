@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The packaged extension in a clean VS Code: builds gradlens.vsix (npm run
-# package), installs it into a fresh code-server profile, and runs the same
+# package; under `npm test` only its vsce step, the production build being made
+# once for every suite), installs it into a fresh code-server profile, and runs the same
 # editor tests against the installed copy (no source checkout on its path).
 # The tests are loaded through a tiny test-only development extension
 # (VS Code runs extensionTestsPath only beside one), which contributes nothing.
@@ -10,8 +11,13 @@ REPO=$(cd "$HERE/../.." && pwd)
 ROOT=${VSHOST_ROOT:-$REPO/.vshost}
 export VSHOST_ROOT="$ROOT"
 
-bash "$HERE/install.sh"
-( cd "$REPO" && npm run --silent package && node "$HERE/build-tests.mjs" )
+if [ "${GRADLENS_PREPARED:-}" = 1 ]; then
+  # `npm test` (scripts/test.sh) installed the host and made the production build and the tests' bundle.
+  ( cd "$REPO" && npm run --silent package:vsix )
+else
+  bash "$HERE/install.sh"
+  ( cd "$REPO" && npm run --silent package && node "$HERE/build-tests.mjs" )
+fi
 RUNNER="$REPO/out/editor-tests"
 cat > "$RUNNER/package.json" <<JSON
 { "name": "gradlens-vsix-tests", "publisher": "gradlens-tests", "version": "0.0.0",

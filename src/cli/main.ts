@@ -6,12 +6,13 @@
  */
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
-import { runInWorker } from "../engine/worker-client.js";
-import type { WorkerRequest, WorkerResult } from "../engine/worker-protocol.js";
-import { toMermaid } from "../engine/mermaid.js";
-import { renderStandaloneHtml } from "../html/standalone.js";
-import { VERSION } from "../engine/check.js";
+import { runInWorker } from "../worker/client.js";
+import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
+import { toMermaid } from "../shared/mermaid.js";
+import { renderStandaloneHtml } from "./standalone.js";
+import { VERSION } from "../shared/version.js";
 import { formatReport } from "./table.js";
+import { DEFAULTS } from "../shared/defaults.js";
 
 const USAGE = `usage:
   gradlens check FILE [--mode exhaustive|sampled|fast] [--rtol X] [--atol X] [--step H] [--seed N]
@@ -21,7 +22,7 @@ const USAGE = `usage:
   gradlens graph FILE [--max-memory MB]
 
 --max-memory MB refuses, up front, a network whose tensors, gradients and
-Jacobians would need more than MB MiB (default 512).
+Jacobians would need more than MB MiB (default ${DEFAULTS.maxMemoryMb}).
 
 FILE is a *.gradnet.json or *.gradnet.ts network.
 exit: 0 all gradients pass (kinks allowed), 1 a mismatch, 2 a bad file, bad usage,
@@ -77,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "grads" && !o.json) throw new UsageError("grads prints JSON: use `gradlens grads FILE --json`");
     if (command === "graph" && o.json) throw new UsageError("graph prints Mermaid source; it has no --json");
     const positive = (x: number) => x > 0;
-    timeoutMs = (number("timeout", o.timeout, positive, "a positive number of seconds") ?? 30) * 1000;
+    timeoutMs = (number("timeout", o.timeout, positive, "a positive number of seconds") ?? DEFAULTS.timeoutSeconds) * 1000;
     request = {
       task: command as WorkerRequest["task"], file,
       ...opt("maxMemoryMb", number("max-memory", o["max-memory"], positive, "a positive number of MiB")),

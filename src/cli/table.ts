@@ -1,6 +1,6 @@
 /** The readable table: what a person scans first — per node status, worst error, and where failures are. */
-import type { GradientReport, NodeReport, Report, Status } from "../engine/report.js";
-import { unravel } from "../engine/tensor.js";
+import type { GradientReport, NodeReport, Report, Status } from "../shared/report.js";
+import { unravel } from "../shared/arrays.js";
 
 export interface Style {
   color: boolean;

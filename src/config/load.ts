@@ -8,9 +8,9 @@
  * turned into a location by `locate`.
  */
 import { readFile, stat } from "node:fs/promises";
-import { buildGraph, type Graph } from "../engine/graph.js";
+import { buildGraph, type BuildOptions, type Graph } from "../engine/graph.js";
 import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network.js";
-import { DEFAULT_MAX_MEMORY_MB, formatBytes } from "../engine/limits.js";
+import { DEFAULT_MAX_MEMORY_MB, formatBytes, type LimitHints } from "../engine/limits.js";
 import type { OpDef } from "../engine/op.js";
 import { builtinOpNames } from "../engine/ops/index.js";
 import { didYouMean } from "../engine/suggest.js";
@@ -58,6 +58,18 @@ export interface LoadOptions {
   maxMemoryMb?: number;
   /** false: never bundle or run user TypeScript (an untrusted workspace); such files are refused. */
   allowUserCode?: boolean;
+  /** What a network refused for its size is told to do (the caller's flags and settings). */
+  limitHints?: LimitHints;
+}
+
+/** A network's name when its file gives none: the file name without `.gradnet.json` / `.gradnet.ts`. */
+export function networkNameOf(file: string): string {
+  return file.replace(/^.*[\\/]/, "").replace(/\.gradnet\.(json|ts)$/, "");
+}
+
+/** buildGraph's options for a network loaded from `file`. */
+export function buildOptions(file: string, options: LoadOptions, customOps = options.customOps): BuildOptions {
+  return { customOps, file, name: networkNameOf(file), seed: options.seed, maxTensorSize: options.maxTensorSize, maxMemoryMb: options.maxMemoryMb, limitHints: options.limitHints };
 }
 
 /**
@@ -214,7 +226,7 @@ function checkNesting(text: string, file: string): void {
 
 function build(parsed: { spec: NetworkSpec; locate: Locate }, file: string, options: LoadOptions): LoadedNetwork {
   try {
-    const graph = buildGraph(parsed.spec, { customOps: options.customOps, file, seed: options.seed, maxTensorSize: options.maxTensorSize, maxMemoryMb: options.maxMemoryMb });
+    const graph = buildGraph(parsed.spec, buildOptions(file, options));
     return { file, spec: parsed.spec, graph, locate: parsed.locate };
   } catch (e) {
     if (e instanceof NetworkError) throw locatedError(e, file, parsed.locate);

@@ -6,7 +6,7 @@
  * the engine's Float64Array), and its default export is the network.
  * `import … from "gradlens"` is never bundled: a plugin keeps it external and
  * the script's `require("gradlens")` returns the engine module already loaded
- * here (src/engine/public.ts) — the user's workspace has no node_modules, and a
+ * here (src/config/public.ts) — the user's workspace has no node_modules, and a
  * second copy of the engine would not be the one the checker runs.
  *
  * esbuild: the native package when it can be loaded (development, the CLI from
@@ -20,7 +20,7 @@
  *
  * The bundle runs under a name of its own with a source map; the positions in
  * a stack trace are mapped back to the user's file:line:col
- * (src/config/user-code.ts). Time limits are the worker's (worker-client.ts):
+ * (src/config/user-code.ts). Time limits are the worker's (src/worker/client.ts):
  * a `for (;;) {}` at the top level or in a forward ends with the thread.
  */
 import { createRequire, isBuiltin, SourceMap } from "node:module";
@@ -29,13 +29,13 @@ import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as vm from "node:vm";
 import type * as Esbuild from "esbuild";
-import * as engine from "../engine/public.js";
+import * as engine from "./public.js";
 import { buildGraph } from "../engine/graph.js";
 import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network.js";
 import type { OpDef } from "../engine/op.js";
-import type { ErrorLocation } from "../engine/worker-protocol.js";
+import type { ErrorLocation } from "../shared/result.js";
 import { ConfigError, throwAll, type SourceLocation } from "./errors.js";
-import { locatedError, type LoadOptions, type LoadedNetwork, type Locate, type ResolveCustomOps } from "./load.js";
+import { buildOptions, locatedError, type LoadOptions, type LoadedNetwork, type Locate, type ResolveCustomOps } from "./load.js";
 import { registerUserBundle } from "./user-code.js";
 
 type EsbuildApi = Pick<typeof Esbuild, "build">;
@@ -248,7 +248,7 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
   if (spec.ops && Object.keys(spec.ops).length > 0)
     customOps = { ...(await resolveCustomOps(spec.ops, { file, locate })), ...customOps };
   try {
-    const graph = buildGraph(spec, { customOps, file, seed: options.seed, maxTensorSize: options.maxTensorSize, maxMemoryMb: options.maxMemoryMb });
+    const graph = buildGraph(spec, buildOptions(file, options, customOps));
     return { file, spec, graph, locate };
   } catch (e) {
     if (e instanceof NetworkError) throw locatedError(e, file, locate);

@@ -8,7 +8,7 @@
  * an op's backward (reported by the engine after the user's code returned, so
  * with no user frame on the stack) still points into the user's file.
  */
-import type { ErrorLocation } from "../engine/worker-protocol.js";
+import type { ErrorLocation } from "../shared/result.js";
 
 export type PositionMapper = (line: number, column: number) => ErrorLocation | undefined;
 

@@ -10,15 +10,15 @@
 import { backward, feedsOutput, forward, runBackward, runForward, UserOpError, type Graph, type GraphNode } from "./graph.js";
 import type { Attrs, OpDef } from "./op.js";
 import { Rng, deriveSeed } from "./random.js";
-import type { CheckMode, Diagnosis, GradientReport, JacobianReport, NodeReport, Report, Status, WorstEntry } from "./report.js";
+import type { CheckMode, Diagnosis, GradientReport, JacobianReport, NodeReport, Report, Status, WorstEntry } from "../shared/report.js";
 import { entryStatus, relError, roundingNoise, withNoise, worstStatus, type Tolerance } from "./compare.js";
 import { diagnose } from "./diagnose.js";
 import { sizeOf, unravel, type Tensor } from "./tensor.js";
 import type { EndToEndEvaluator } from "./evaluate.js";
-import { autoEvaluator } from "./evaluate-auto.js";
-import { checkJacobianMemory } from "./limits.js";
-
-export const VERSION = "0.1.0";
+import { IncrementalEvaluator } from "./incremental.js";
+import { checkJacobianMemory, DISPLAY_LIMIT, type LimitHints } from "./limits.js";
+import { DEFAULTS } from "../shared/defaults.js";
+import { VERSION } from "../shared/version.js";
 
 export interface CheckOptions {
   /** "auto": exhaustive for tensors up to `gradientLimit` entries, sampled above. */
@@ -39,18 +39,18 @@ export interface CheckOptions {
   endToEnd: boolean;
   /** Refuse (NetworkError at the node) a check whose tensors and Jacobians need more MiB than this (default 512). */
   maxMemoryMb?: number;
+  /** What a refused check tells the user to do (the engine names no flag or setting of its callers). */
+  limitHints?: LimitHints;
   onProgress?: (fraction: number, message: string) => void;
-  /** Replaces the straightforward end-to-end evaluator (faster ones, worker pools). */
+  /** The end-to-end evaluator (default: IncrementalEvaluator in this thread; the worker layer gives its pool). */
   evaluator?: (graph: Graph) => EndToEndEvaluator;
 }
 
 export const DEFAULT_OPTIONS: CheckOptions = {
-  mode: "auto", rtol: 1e-3, atol: 1e-5, step: 1e-6,
-  jacobianLimit: 65536, gradientLimit: 4096, samples: 64, local: true, endToEnd: true,
+  mode: DEFAULTS.mode, rtol: DEFAULTS.rtol, atol: DEFAULTS.atol, step: DEFAULTS.step,
+  jacobianLimit: DEFAULTS.jacobianLimit, gradientLimit: DEFAULTS.gradientLimit, samples: DEFAULTS.samples, local: true, endToEnd: true,
 };
 
-/** Largest number of entries a report keeps per Jacobian matrix (for the heatmaps). */
-const DISPLAY_LIMIT = 65536;
 const WORST = 5;
 
 interface Wrt {
@@ -371,8 +371,9 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
     for (const node of graph.nodes)
       for (const [p, t] of Object.entries(node.params)) targets.push({ name: `${node.id}.${p}`, node: node.id, param: p, tensor: t, analytic: grads.params.get(`${node.id}.${p}`) });
     for (const inp of graph.inputs) if (inp.classes === undefined) targets.push({ name: inp.id, tensor: inp.value, analytic: grads.values.get(inp.id) });
-    // Default: incremental (recompute only downstream of each perturbation), threads when the work pays (evaluate-auto.ts).
-    const evaluator: EndToEndEvaluator = (opts.evaluator ?? ((g: Graph) => autoEvaluator(g)))(graph);
+    // Default: incremental, in this thread (recompute only downstream of each perturbation); the worker layer
+    // injects its thread pool (src/worker/auto-evaluator.ts).
+    const evaluator: EndToEndEvaluator = (opts.evaluator ?? ((g: Graph) => new IncrementalEvaluator(g)))(graph);
     const totalEntries = targets.reduce((s, t) => s + t.tensor.data.length, 0);
     let done = 0;
     try {

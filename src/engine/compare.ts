@@ -9,7 +9,7 @@
  * straddled a point where the function is not differentiable (ReLU at 0, a
  * max tie), so the central difference means nothing there.
  */
-import type { Status } from "./report.js";
+import type { Status } from "../shared/report.js";
 
 export interface Tolerance {
   rtol: number;

@@ -4,7 +4,7 @@
  * non-finite; else mismatch. Each diagnosis comes with one sentence a student
  * understands, in the lecture's notation.
  */
-import type { Diagnosis } from "./report.js";
+import type { Diagnosis } from "../shared/report.js";
 import { passes, type Tolerance } from "./compare.js";
 import { strides, unravel } from "./tensor.js";
 

@@ -7,6 +7,7 @@
  */
 import { forward, type Graph } from "./graph.js";
 import type { Tensor } from "./tensor.js";
+import { parseTensorName } from "../shared/names.js";
 
 export interface EndToEndEvaluator {
   /** L(θ + h·e_i) and L(θ − h·e_i) for each flat index i of the named tensor ("<node>.<param>" or an input). */
@@ -17,13 +18,12 @@ export interface EndToEndEvaluator {
 }
 
 export function tensorByName(graph: Graph, name: string): Tensor {
-  const dot = name.indexOf(".");
-  if (dot >= 0) {
-    const node = graph.nodes.find((n) => n.id === name.slice(0, dot));
-    const t = node?.params[name.slice(dot + 1)];
+  const parsed = parseTensorName(name);
+  if (parsed.kind === "param") {
+    const t = graph.nodes.find((n) => n.id === parsed.node)?.params[parsed.param];
     if (t) return t;
   } else {
-    const inp = graph.inputs.find((i) => i.id === name);
+    const inp = graph.inputs.find((i) => i.id === parsed.input);
     if (inp) return inp.value;
   }
   throw new Error(`no tensor named '${name}'`);

@@ -11,8 +11,8 @@ import { NetworkError, type NetworkSpec, type NodeSpec, type SpecPath } from "./
 import { Rng, deriveSeed } from "./random.js";
 import { fromNested, isTensor, sameShape, shapeText, sizeOf, tensor, type Nested, type Tensor } from "./tensor.js";
 import { didYouMean } from "./suggest.js";
-import type { GraphView } from "./report.js";
-import { MemoryBudget } from "./limits.js";
+import type { GraphView } from "../shared/report.js";
+import { MemoryBudget, type LimitHints } from "./limits.js";
 
 export interface GraphInput {
   id: string;
@@ -58,15 +58,19 @@ export interface BuildOptions {
   seed?: number;
   customOps?: Record<string, OpDef>;
   file?: string;
+  /** The network's name when the spec gives none (the loader passes the file's; default "network"). */
+  name?: string;
   /** Refuse tensors above this many values (default MAX_TENSOR_SIZE). */
   maxTensorSize?: number;
   /** Refuse a network whose tensors and gradients need more than this many MiB (default DEFAULT_MAX_MEMORY_MB in limits.ts). */
   maxMemoryMb?: number;
+  /** What a refused network is told to do (the caller's flags and settings). */
+  limitHints?: LimitHints;
 }
 
 export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph {
   const maxSize = options.maxTensorSize ?? MAX_TENSOR_SIZE;
-  const budget = new MemoryBudget(options.maxMemoryMb);
+  const budget = new MemoryBudget(options.maxMemoryMb, options.limitHints);
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new NetworkError("a network must be an object with \"inputs\" and \"nodes\"", []);
   const seed = options.seed ?? spec.seed ?? 0;
   if (!Number.isInteger(seed)) throw new NetworkError(`"seed" must be an integer, got ${JSON.stringify(seed)}`, ["seed"]);
@@ -182,7 +186,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
     for (let i = 0; i < outSize; i++) projection[i] = rng.normal();
   }
   // Only nodes that feed the output matter; the rest are still checked locally.
-  return { name: spec.name ?? options.file?.replace(/^.*[\\/]/, "").replace(/\.gradnet\.(json|ts)$/, "") ?? "network", seed, file: options.file, inputs, nodes, output, projection, spec };
+  return { name: spec.name ?? options.name ?? "network", seed, file: options.file, inputs, nodes, output, projection, spec };
 }
 
 /**

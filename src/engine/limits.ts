@@ -13,16 +13,17 @@
  *   indices, the analytic rows), and, kept in the report for the heatmaps,
  *   two more for every Jacobian small enough to show.
  */
-import type { CheckMode } from "./report.js";
+import type { CheckMode } from "../shared/report.js";
 import { NetworkError, type SpecPath } from "./network.js";
 import { shapeText } from "./tensor.js";
+import { DEFAULTS } from "../shared/defaults.js";
 
-export const DEFAULT_MAX_MEMORY_MB = 512;
+export const DEFAULT_MAX_MEMORY_MB: number = DEFAULTS.maxMemoryMb;
 const BYTES_PER_VALUE = 8;
 /** Matrices of a Jacobian's size alive while one node is checked (see localJacobians in check.ts). */
 const WORKING_COPIES = 7;
-/** Largest Jacobian whose analytic and numeric matrices the report keeps (DISPLAY_LIMIT in check.ts). */
-const DISPLAY_LIMIT = 65536;
+/** Largest number of entries a report keeps per Jacobian matrix, analytic and numeric (for the heatmaps). */
+export const DISPLAY_LIMIT = 65536;
 
 export function formatBytes(bytes: number): string {
   const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
@@ -35,7 +36,23 @@ export function formatBytes(bytes: number): string {
 }
 
 const limitBytes = (maxMemoryMb: number | undefined) => (maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB) * 2 ** 20;
-const hint = "raise the limit with --max-memory MB (or the maxMemoryMb option) if this machine has the memory";
+
+/**
+ * What a refused network is told to do: the engine's callers know their own
+ * flags and settings (the CLI's and the extension's wording: LIMIT_HINTS in
+ * src/shared/defaults.ts); the engine alone says it in its own terms.
+ */
+export interface LimitHints {
+  /** Completes "…, or <raiseLimit>". */
+  raiseLimit: string;
+  /** A sentence: how to compare fewer Jacobian entries. */
+  fewerEntries: string;
+}
+
+const ENGINE_HINTS: LimitHints = {
+  raiseLimit: "raise the limit (the maxMemoryMb option) if this machine has the memory",
+  fewerEntries: "Check fewer entries (sampled or fast mode, a smaller jacobianLimit)",
+};
 
 interface Item {
   what: string;
@@ -54,7 +71,7 @@ export class MemoryBudget {
   private largest: Item | undefined;
   readonly limit: number;
 
-  constructor(maxMemoryMb?: number) {
+  constructor(maxMemoryMb?: number, private readonly hints: LimitHints = ENGINE_HINTS) {
     this.limit = limitBytes(maxMemoryMb);
   }
 
@@ -68,7 +85,7 @@ export class MemoryBudget {
       const big = this.largest;
       throw new NetworkError(
         `the network needs at least ${formatBytes(this.used)} for its tensors and their gradients, over the memory limit of ${formatBytes(this.limit)}; ` +
-          `the largest is ${big.what}: ${formatBytes(big.bytes)}${big.gradient ? " with its gradient" : ""}. Make it smaller, or ${hint}`,
+          `the largest is ${big.what}: ${formatBytes(big.bytes)}${big.gradient ? " with its gradient" : ""}. Make it smaller, or ${this.hints.raiseLimit}`,
         big.path,
       );
     }
@@ -111,8 +128,9 @@ export interface MemoryNode {
  * Refuses a check whose Jacobians would not fit beside the graph's tensors
  * (`tensorBytes`): throws NetworkError at the node with the largest Jacobian.
  */
-export function checkJacobianMemory(nodes: MemoryNode[], tensorBytes: number, o: JacobianPlanOptions & { maxMemoryMb?: number }): void {
+export function checkJacobianMemory(nodes: MemoryNode[], tensorBytes: number, o: JacobianPlanOptions & { maxMemoryMb?: number; limitHints?: LimitHints }): void {
   const limit = limitBytes(o.maxMemoryMb);
+  const hints = o.limitHints ?? ENGINE_HINTS;
   let kept = 0;
   let worst: { node: MemoryNode; wrt: string; R: number; C: number; rows: number; cols: number; bytes: number } | undefined;
   for (const node of nodes) {
@@ -130,7 +148,7 @@ export function checkJacobianMemory(nodes: MemoryNode[], tensorBytes: number, o:
       throw new NetworkError(
         `${worst.node.id}: checking its local Jacobian ∂${worst.node.id}/∂${worst.wrt} (${worst.R}×${worst.C}${sampled ? `, ${worst.rows}×${worst.cols} of it sampled` : ""}) needs about ${formatBytes(worst.bytes)}, ` +
           `and the whole check at least ${formatBytes(tensorBytes + kept + working)}, over the memory limit of ${formatBytes(limit)}. ` +
-          `Check fewer entries (--mode sampled or --mode fast, a smaller --jacobian-limit), or ${hint}`,
+          `${hints.fewerEntries}, or ${hints.raiseLimit}`,
         ["nodes", worst.node.specIndex],
       );
     }

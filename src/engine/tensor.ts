@@ -2,12 +2,15 @@
  * Tensors: a shape and a row-major Float64Array. A user's custom op may build its
  * result as a plain `{ shape, data }` object; every helper here accepts that form.
  */
+import { shapeText, type Nested } from "../shared/arrays.js";
+
+// Index arithmetic is shared with the CLI and the webview (which have no tensors).
+export { shapeText, strides, unravel, type Nested } from "../shared/arrays.js";
+
 export interface Tensor {
   shape: number[];
   data: Float64Array;
 }
-
-export type Nested = number | Nested[];
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
@@ -37,29 +40,6 @@ export const scalar = (v: number): Tensor => ({ shape: [], data: Float64Array.of
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-export const shapeText = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
-
-/** Row-major strides. */
-export function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** Flat index → multi-index. */
-export function unravel(flat: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = flat % shape[i];
-    flat = Math.floor(flat / shape[i]);
-  }
-  return idx;
 }
 
 export function fromNested(value: Nested): Tensor {

@@ -4,10 +4,9 @@
  * definition (errors), kinks there too (information).
  */
 import * as vscode from "vscode";
-import { loadNetworkText } from "../config/load.js";
-import { ConfigError, allErrors } from "../config/errors.js";
+import type { ConfigError } from "../config/errors.js";
 import { findDefinitions } from "./definitions.js";
-import { isJsonNetwork, isNetworkFile } from "./files.js";
+import { describeDocument, isJsonNetwork, isNetworkFile } from "./files.js";
 import { formatError, type CheckRecord, type ResultStore } from "./results.js";
 
 const SOURCE = "GradLens";
@@ -51,23 +50,19 @@ export class Diagnostics implements vscode.Disposable {
   validateNow(document: vscode.TextDocument): void {
     if (!isNetworkFile(document.uri) || !isJsonNetwork(document.uri) || document.isClosed) return;
     try {
-      loadNetworkText(document.getText(), document.uri.fsPath);
-      this.live.set(document.uri, []);
-    } catch (e) {
-      if (e instanceof ConfigError) {
-        this.live.set(document.uri, allErrors(e).map((err) => {
-          const d = new vscode.Diagnostic(configRange(document, err), err.message, vscode.DiagnosticSeverity.Error);
-          d.source = SOURCE;
-          return d;
-        }));
-      } else {
-        // A bug of ours, not the user's: say so once, where they look.
-        const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1),
-          `GradLens could not read this network: ${e instanceof Error ? e.message : String(e)}`,
-          vscode.DiagnosticSeverity.Error);
+      const { errors } = describeDocument(document);
+      this.live.set(document.uri, errors.map((err) => {
+        const d = new vscode.Diagnostic(configRange(document, err), err.message, vscode.DiagnosticSeverity.Error);
         d.source = SOURCE;
-        this.live.set(document.uri, [d]);
-      }
+        return d;
+      }));
+    } catch (e) {
+      // A bug of ours, not the user's: say so once, where they look.
+      const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1),
+        `GradLens could not read this network: ${e instanceof Error ? e.message : String(e)}`,
+        vscode.DiagnosticSeverity.Error);
+      d.source = SOURCE;
+      this.live.set(document.uri, [d]);
     }
   }
 

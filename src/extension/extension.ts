@@ -4,7 +4,7 @@
  * activation; nothing runs until a network file or a command needs it.
  */
 import * as vscode from "vscode";
-import type { WebviewMessage, WebviewState } from "../protocol.js";
+import type { WebviewMessage, WebviewState } from "../shared/protocol.js";
 import { NetworkCodeLensProvider } from "./codelens.js";
 import { Diagnostics } from "./diagnostics.js";
 import { isNetworkFile, resolveNetwork } from "./files.js";

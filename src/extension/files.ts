@@ -2,6 +2,8 @@
  * Which files are networks, and how to find one when the user did not say.
  */
 import * as vscode from "vscode";
+import { describeNetworkText, type NetworkDescription } from "../config/describe.js";
+import { LIMIT_HINTS } from "../shared/defaults.js";
 
 export const NETWORK_GLOB = "**/*.gradnet.{json,ts}";
 
@@ -17,6 +19,15 @@ export function isJsonNetwork(uri: vscode.Uri): boolean {
 export function networkName(uri: vscode.Uri): string {
   const base = uri.path.slice(uri.path.lastIndexOf("/") + 1);
   return base.replace(/\.gradnet\.(json|ts)$/i, "");
+}
+
+/**
+ * A JSON network document as the user typed it: its graph, or its problems
+ * (config's describeNetworkText, in this thread, no user code), with the same
+ * advice on limits as a check gives.
+ */
+export function describeDocument(document: vscode.TextDocument): NetworkDescription {
+  return describeNetworkText(document.getText(), document.uri.fsPath, { limitHints: LIMIT_HINTS });
 }
 
 /**

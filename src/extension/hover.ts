@@ -5,12 +5,10 @@
  * with links to check it and to show it in the graph.
  */
 import * as vscode from "vscode";
-import { loadNetworkText } from "../config/load.js";
-import { describeGraph } from "../engine/graph.js";
 import { builtinOps } from "../engine/ops/index.js";
-import type { GraphView, NodeReport, Report } from "../engine/report.js";
+import type { GraphView, NodeReport, Report } from "../shared/report.js";
 import { definitionAt, findDefinitions } from "./definitions.js";
-import { isJsonNetwork, isNetworkFile } from "./files.js";
+import { describeDocument, isJsonNetwork, isNetworkFile } from "./files.js";
 import { formatError, summarize, type ResultStore } from "./results.js";
 
 export const CHECK_COMMAND = "gradlens.checkGradients";
@@ -19,7 +17,7 @@ export const SHOW_NODE_COMMAND = "gradlens.showNode";
 type NodeFacts = Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "params">;
 
 export class NetworkHoverProvider implements vscode.HoverProvider {
-  /** describeGraph of a JSON document, per version: hovering must not rebuild the graph each time. */
+  /** The graph of a JSON document, per version: hovering must not rebuild the graph each time. */
   private cache = new WeakMap<vscode.TextDocument, { version: number; view?: GraphView }>();
 
   constructor(private readonly store: ResultStore) {}
@@ -78,7 +76,7 @@ export class NetworkHoverProvider implements vscode.HoverProvider {
     if (cached?.version === document.version) return cached.view;
     let view: GraphView | undefined;
     try {
-      view = describeGraph(loadNetworkText(document.getText(), document.uri.fsPath).graph);
+      view = describeDocument(document).view;
     } catch {
       view = undefined;   // the Problems panel says what is wrong
     }

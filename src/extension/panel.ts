@@ -6,13 +6,11 @@
  */
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
-import { loadNetworkText } from "../config/load.js";
-import { describeGraph } from "../engine/graph.js";
-import type { GraphView, Report } from "../engine/report.js";
-import { panelHtml } from "../html/page.js";
-import type { HostMessage, WebviewMessage, WebviewState } from "../protocol.js";
+import type { GraphView, Report } from "../shared/report.js";
+import { panelHtml } from "../shared/page.js";
+import type { HostMessage, WebviewMessage, WebviewState } from "../shared/protocol.js";
 import { findDefinitions } from "./definitions.js";
-import { isJsonNetwork, networkName } from "./files.js";
+import { describeDocument, isJsonNetwork, networkName } from "./files.js";
 import { summarize, type CheckOutcome, type ResultStore } from "./results.js";
 
 export const PANEL_TYPE = "gradlens.panel";
@@ -211,14 +209,8 @@ export function graphWithoutCheck(uri: vscode.Uri): GraphView | undefined {
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (!document) return undefined;
   try {
-    const loaded = loadNetworkText(document.getText(), uri.fsPath);
-    const view = describeGraph(loaded.graph);
-    // Locations let the page offer "Go to definition" before any check ran.
-    view.nodes.forEach((node, i) => {
-      const at = loaded.locate(["nodes", loaded.graph.nodes[i].specIndex]);
-      node.location = { file: uri.fsPath, line: at.line, column: at.column };
-    });
-    return view;
+    // With each node's location, so the page offers "Go to definition" before any check ran.
+    return describeDocument(document).view;
   } catch {
     return undefined;
   }

@@ -4,25 +4,26 @@
  */
 import { createHash } from "node:crypto";
 import * as vscode from "vscode";
-import type { Report } from "../engine/report.js";
+import type { Report } from "../shared/report.js";
+import type { ErrorLocation, WorkerResult } from "../shared/result.js";
 
+type Result<K extends WorkerResult["kind"]> = Extract<WorkerResult, { kind: K }>;
+
+/**
+ * What a check of a file came to, as the editor keeps it: the worker's result
+ * (src/shared/result.ts) for a check, with the first problem's place spelled
+ * out for a config or user error, no stack for an internal one, and one kind
+ * of the editor's own (a .gradnet.ts not run in Restricted Mode).
+ */
 export type CheckOutcome =
-  | { kind: "report"; report: Report }
-  | { kind: "config-error"; message: string; line: number; column: number; errors: ErrorAt[] }
-  | { kind: "user-error"; message: string; line?: number; column?: number }
-  | { kind: "internal-error"; message: string }
-  | { kind: "timeout"; seconds: number }
-  | { kind: "cancelled" }
+  | Result<"report" | "timeout" | "cancelled">
+  | (Result<"config-error"> & Pick<ErrorAt, "message" | "line" | "column">)
+  | (Omit<Result<"user-error">, "location"> & Partial<Pick<ErrorLocation, "line" | "column">>)
+  | Omit<Result<"internal-error">, "stack">
   | { kind: "untrusted"; message: string };
 
 /** A problem at a place in the network file (1-based, as the engine reports it). */
-export interface ErrorAt {
-  message: string;
-  line: number;
-  column: number;
-  endLine?: number;
-  endColumn?: number;
-}
+export type ErrorAt = Result<"config-error">["errors"][number];
 
 export interface CheckRecord {
   uri: vscode.Uri;

@@ -1,13 +1,13 @@
 /**
  * Runs the engine off the extension host's main thread: it loads and checks
- * the file in a worker thread (src/engine/worker-client.ts) while a progress
+ * the file in a worker thread (src/worker/client.ts) while a progress
  * notification shows how far it got. Cancel, or the time limit from
  * `gradlens.userCodeTimeoutSeconds`, terminates the worker at once.
  */
 import * as vscode from "vscode";
-import { runInWorker } from "../engine/worker-client.js";
-import type { GraphView } from "../engine/report.js";
-import type { WorkerRequest, WorkerResult } from "../engine/worker-protocol.js";
+import { runInWorker } from "../worker/client.js";
+import type { GraphView } from "../shared/report.js";
+import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
 import { isJsonNetwork, networkName } from "./files.js";
 import type { CheckOutcome, ResultStore } from "./results.js";
 import { readSettings } from "./settings.js";

@@ -2,7 +2,8 @@
  * The `gradlens.*` settings, read fresh for every check (so a change applies at once).
  */
 import * as vscode from "vscode";
-import type { CheckMode } from "../engine/report.js";
+import type { CheckMode } from "../shared/report.js";
+import { DEFAULTS } from "../shared/defaults.js";
 
 export interface CheckSettings {
   /** "auto" leaves the choice to the engine (exhaustive below jacobianLimit, else sampled). */
@@ -23,15 +24,15 @@ export function readSettings(scope?: vscode.Uri): CheckSettings {
     const v = c.get<number>(key, fallback);
     return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : fallback;
   };
-  const mode = c.get<string>("mode", "auto");
+  const mode = c.get<string>("mode", DEFAULTS.mode);
   return {
     mode: mode === "exhaustive" || mode === "sampled" || mode === "fast" ? mode : "auto",
-    rtol: positive("rtol", 1e-3),
-    atol: Math.max(0, c.get<number>("atol", 1e-5) ?? 1e-5),
-    step: positive("step", 1e-6),
-    jacobianLimit: Math.floor(positive("jacobianLimit", 65536)),
-    userCodeTimeoutSeconds: positive("userCodeTimeoutSeconds", 30),
-    maxMemoryMb: positive("maxMemoryMb", 512),
+    rtol: positive("rtol", DEFAULTS.rtol),
+    atol: Math.max(0, c.get<number>("atol", DEFAULTS.atol) ?? DEFAULTS.atol),
+    step: positive("step", DEFAULTS.step),
+    jacobianLimit: Math.floor(positive("jacobianLimit", DEFAULTS.jacobianLimit)),
+    userCodeTimeoutSeconds: positive("userCodeTimeoutSeconds", DEFAULTS.timeoutSeconds),
+    maxMemoryMb: positive("maxMemoryMb", DEFAULTS.maxMemoryMb),
     checkOnSave: c.get<boolean>("checkOnSave", false) === true,
   };
 }

@@ -9,7 +9,7 @@ import { checkGraph, type CheckOptions } from "../../src/engine/check.js";
 import { builtinOps } from "../../src/engine/ops/index.js";
 import type { OpDef } from "../../src/engine/op.js";
 import type { NetworkSpec } from "../../src/engine/network.js";
-import type { Report } from "../../src/engine/report.js";
+import type { Report } from "../../src/shared/report.js";
 import "../../src/config/typescript-support.js";
 import { loadNetworkFile } from "../../src/config/load.js";
 

@@ -12,8 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { GradLensApi } from "../../src/extension/extension.js";
-import { statusStyles } from "../../src/engine/mermaid.js";
-import type { Report } from "../../src/engine/report.js";
+import { statusStyles } from "../../src/shared/mermaid.js";
+import type { Report } from "../../src/shared/report.js";
 import {
   clickInWebview, clickNotificationButton, hasDriver, inWebview, needsDriver, pickInQuickPick, runFromPalette, screenshot,
   setTheme, sleep, until, waitInWebview,

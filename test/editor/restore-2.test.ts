@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { GradLensApi } from "../../src/extension/extension.js";
-import { statusStyles } from "../../src/engine/mermaid.js";
+import { statusStyles } from "../../src/shared/mermaid.js";
 import { hasDriver, inWebview, until, waitInWebview } from "./ui.js";
 
 describe("panel restore, after the reload", function () {

@@ -7,8 +7,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runTask } from "../../src/engine/run-task.js";
-import type { WorkerRequest, WorkerResult } from "../../src/engine/worker-protocol.js";
+import { runTask } from "../../src/worker/run-task.js";
+import type { WorkerRequest, WorkerResult } from "../../src/worker/protocol.js";
 import { generateCase, type FuzzCase, type Seed } from "./generate.js";
 import "../../src/config/typescript-support.js";
 

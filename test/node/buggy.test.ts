@@ -11,7 +11,7 @@ import "../../src/config/typescript-support.js";
 import { loadNetworkFile } from "../../src/config/load.js";
 import { checkGraph } from "../../src/engine/check.js";
 import { buildGraph } from "../../src/engine/graph.js";
-import type { Report } from "../../src/engine/report.js";
+import type { Report } from "../../src/shared/report.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const SEEDS = [0, 1, 2, 3, 7, 42];

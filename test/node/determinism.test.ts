@@ -11,7 +11,7 @@ import { buildGraph } from "../../src/engine/graph.js";
 import { checkGraph } from "../../src/engine/check.js";
 import { defineOp } from "../../src/engine/op.js";
 import { map } from "../../src/engine/tensor.js";
-import type { Report } from "../../src/engine/report.js";
+import type { Report } from "../../src/shared/report.js";
 
 const root = join(import.meta.dirname, "..", "..");
 

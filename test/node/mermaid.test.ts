@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeLabel, toMermaid, toMermaidGraph } from "../../src/engine/mermaid.js";
-import type { GraphView } from "../../src/engine/report.js";
+import { escapeLabel, toMermaid, toMermaidGraph } from "../../src/shared/mermaid.js";
+import type { GraphView } from "../../src/shared/report.js";
 
 const node = (id: string, op: string, inputs: string[], inputShapes: number[][], outputShape: number[], status?: "pass" | "fail" | "kink" | "skipped") =>
   ({ id, op, inputs, inputShapes, outputShape, params: [], ...(status ? { status } : {}) });

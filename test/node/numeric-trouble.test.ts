@@ -7,12 +7,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { runTask } from "../../src/engine/run-task.js";
+import { runTask } from "../../src/worker/run-task.js";
 import { buildGraph } from "../../src/engine/graph.js";
 import { checkGraph } from "../../src/engine/check.js";
 import { defineOp } from "../../src/engine/op.js";
 import { map } from "../../src/engine/tensor.js";
-import type { Report } from "../../src/engine/report.js";
+import type { Report } from "../../src/shared/report.js";
 import { nonFiniteInReport } from "../fuzz/run.js";
 import "../../src/config/typescript-support.js";
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildGraph, type Graph } from "../../src/engine/graph.js";
 import { IncrementalEvaluator } from "../../src/engine/incremental.js";
-import { PooledEvaluator, graphData, graphFromData, poolable } from "../../src/engine/pool.js";
+import { PooledEvaluator, graphData, graphFromData, poolable } from "../../src/worker/pool.js";
 import { StraightEvaluator, tensorByName } from "../../src/engine/evaluate.js";
 import { checkGraph } from "../../src/engine/check.js";
 import { defineOp } from "../../src/engine/op.js";

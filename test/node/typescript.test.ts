@@ -12,7 +12,7 @@ import "../../src/config/typescript-support.js";
 import { ConfigError, loadNetworkFile } from "../../src/config/load.js";
 import { esbuildKind, locateInSource, resolveCustomOps } from "../../src/config/typescript.js";
 import { userOpLocation } from "../../src/config/user-code.js";
-import * as gradlens from "../../src/engine/public.js";
+import * as gradlens from "../../src/config/public.js";
 import { checkOpLocal } from "../../src/engine/check.js";
 
 const root = join(import.meta.dirname, "..", "..");

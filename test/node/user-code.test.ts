@@ -9,8 +9,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import "../../src/config/typescript-support.js";
-import { runTask } from "../../src/engine/run-task.js";
-import type { WorkerResult } from "../../src/engine/worker-protocol.js";
+import { runTask } from "../../src/worker/run-task.js";
+import type { WorkerResult } from "../../src/worker/protocol.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const fixture = (name: string) => `test/fixtures/ts/${name}`;

@@ -2,14 +2,21 @@
  * Load a network file and run one task on it, turning every failure into a
  * result (never a throw): config errors with locations, user-code errors at
  * the user's own line, and internal errors kept apart from both.
+ *
+ * What the engine leaves to its caller is given here: the end-to-end evaluator
+ * (incremental, split across worker threads when that pays: auto-evaluator.ts)
+ * and the wording that tells a user how to raise a limit (the CLI's flags).
  */
-import { checkGraph } from "./check.js";
-import { backward, describeGraph, forward, UserOpError } from "./graph.js";
-import { NetworkError } from "./network.js";
-import { toNested, type Nested } from "./tensor.js";
-import type { WorkerRequest, WorkerResult } from "./worker-protocol.js";
+import { checkGraph } from "../engine/check.js";
+import { backward, describeGraph, forward, UserOpError } from "../engine/graph.js";
+import { NetworkError } from "../engine/network.js";
+import { toNested, type Nested } from "../engine/tensor.js";
+import type { WorkerRequest, WorkerResult } from "./protocol.js";
+import { autoEvaluator } from "./auto-evaluator.js";
 import { ConfigError, allErrors, loadNetworkFile, locatedError, type LoadedNetwork } from "../config/load.js";
 import { describeUserError } from "../config/user-code.js";
+import { LIMIT_HINTS } from "../shared/defaults.js";
+import { paramName } from "../shared/names.js";
 
 export interface TaskHooks {
   onProgress?: (fraction: number, message: string) => void;
@@ -19,7 +26,7 @@ export interface TaskHooks {
 export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
   let loaded: LoadedNetwork;
   try {
-    loaded = await loadNetworkFile(request.file, { seed: request.options?.seed, maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode });
+    loaded = await loadNetworkFile(request.file, { seed: request.options?.seed, maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode, limitHints: LIMIT_HINTS });
   } catch (e) {
     return failure(e);
   }
@@ -33,14 +40,14 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
       const g = backward(graph, values);
       const grads: Record<string, Nested> = {};
       for (const node of graph.nodes)
-        for (const [p, t] of Object.entries(node.params)) grads[`${node.id}.${p}`] = toNested(g.params.get(`${node.id}.${p}`) ?? { shape: t.shape, data: new Float64Array(t.data.length) });
+        for (const [p, t] of Object.entries(node.params)) grads[paramName(node.id, p)] = toNested(g.params.get(paramName(node.id, p)) ?? { shape: t.shape, data: new Float64Array(t.data.length) });
       for (const inp of graph.inputs) {
         if (inp.classes !== undefined) continue;
         grads[inp.id] = toNested(g.values.get(inp.id) ?? { shape: inp.shape, data: new Float64Array(inp.value.data.length) });
       }
       return { kind: "grads", loss, grads };
     }
-    const report = checkGraph(graph, { ...request.options, maxMemoryMb: request.maxMemoryMb, onProgress: hooks.onProgress });
+    const report = checkGraph(graph, { ...request.options, maxMemoryMb: request.maxMemoryMb, limitHints: LIMIT_HINTS, onProgress: hooks.onProgress, evaluator: (g) => autoEvaluator(g) });
     report.nodes.forEach((n, i) => (n.location = located(loaded, graph.nodes[i].specIndex)));
     report.inputs.forEach((inp) => {
       const loc = safeLocate(loaded, ["inputs", inp.id]);

@@ -23,13 +23,13 @@ import { Worker } from "node:worker_threads";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { builtinOps } from "./ops/index.js";
-import type { Graph, GraphNode } from "./graph.js";
-import type { Attrs } from "./op.js";
-import type { NetworkSpec } from "./network.js";
-import type { Tensor } from "./tensor.js";
-import { IncrementalEvaluator } from "./incremental.js";
-import type { EndToEndEvaluator } from "./evaluate.js";
+import { builtinOps } from "../engine/ops/index.js";
+import type { Graph, GraphNode } from "../engine/graph.js";
+import type { Attrs } from "../engine/op.js";
+import type { NetworkSpec } from "../engine/network.js";
+import type { Tensor } from "../engine/tensor.js";
+import { IncrementalEvaluator } from "../engine/incremental.js";
+import type { EndToEndEvaluator } from "../engine/evaluate.js";
 
 export interface PoolOptions {
   /** Threads in all, the calling one included (default: the machine's parallelism, or GRADLENS_THREADS). */
@@ -38,7 +38,7 @@ export interface PoolOptions {
   minSeconds?: number;
   /** Entries per chunk claimed at a time (default: ~2 ms of work each, from the first chunk's timing). */
   chunk?: number;
-  /** The worker script (default: pool-worker.js beside this bundle, or pool-worker.ts under tsx). */
+  /** The worker script (default: pool-worker.js beside this bundle, or pool-entry.ts under tsx). */
   workerPath?: string;
   /** Whether the calling thread claims chunks too (default true; false leaves them to the workers, for tests). */
   callerWorks?: boolean;
@@ -93,9 +93,9 @@ export function graphFromData(d: GraphData): Graph {
   };
 }
 
-/** The worker script beside this module: the bundle's .js, or the source under tsx. */
+/** The worker script beside this module: the bundle's dist/pool-worker.js, or the source (pool-entry.ts) under tsx. */
 export function defaultPoolWorkerPath(): string | undefined {
-  const candidates = typeof __filename === "string" && __filename.endsWith(".ts") ? [join(__dirname, "pool-worker.ts")] : [join(__dirname, "pool-worker.js"), join(__dirname, "..", "..", "dist", "pool-worker.js")];
+  const candidates = typeof __filename === "string" && __filename.endsWith(".ts") ? [join(__dirname, "pool-entry.ts")] : [join(__dirname, "pool-worker.js"), join(__dirname, "..", "..", "dist", "pool-worker.js")];
   return candidates.find((p) => existsSync(p));
 }
 

@@ -1,10 +1,12 @@
 /**
  * Messages between a worker thread that loads and checks a network and the
- * code that started it (the CLI, the extension). One place for both sides.
+ * code that started it (the CLI, the extension). One place for both sides; the
+ * result type itself is shared (src/shared/result.ts), config builds its errors.
  */
-import type { CheckOptions } from "./check.js";
-import type { GraphView, Report } from "./report.js";
-import type { Nested } from "./tensor.js";
+import type { CheckOptions } from "../engine/check.js";
+import type { WorkerResult } from "../shared/result.js";
+
+export type { ErrorLocation, WorkerResult } from "../shared/result.js";
 
 export type WorkerTask = "check" | "grads" | "graph";
 
@@ -20,24 +22,6 @@ export interface WorkerRequest {
   /** false: refuse to bundle or run any user TypeScript (an untrusted workspace). */
   allowUserCode?: boolean;
 }
-
-export interface ErrorLocation {
-  file: string;
-  line: number;
-  column: number;
-  endLine?: number;
-  endColumn?: number;
-}
-
-export type WorkerResult =
-  | { kind: "report"; report: Report }
-  | { kind: "grads"; loss: number; grads: Record<string, Nested> }
-  | { kind: "graph"; view: GraphView }
-  | { kind: "config-error"; errors: (ErrorLocation & { message: string })[] }
-  | { kind: "user-error"; message: string; location?: ErrorLocation }
-  | { kind: "internal-error"; message: string; stack?: string }
-  | { kind: "timeout"; seconds: number }
-  | { kind: "cancelled" };
 
 export type WorkerMessage =
   | { type: "progress"; fraction: number; message: string }

@@ -4,8 +4,9 @@
  * L(θ ± h·eᵢ) into the shared result arrays (see pool.ts).
  */
 import { parentPort } from "node:worker_threads";
-import { IncrementalEvaluator } from "./incremental.js";
+import { IncrementalEvaluator } from "../engine/incremental.js";
 import { graphFromData, CLAIMED, DONE, FAILED, FINISHED, NEXT, STATE, type PoolMessage } from "./pool.js";
+import { paramName, parseTensorName } from "../shared/names.js";
 
 let evaluator: IncrementalEvaluator | undefined;
 
@@ -42,7 +43,7 @@ parentPort!.on("message", (m: PoolMessage) => {
  */
 function warmUp(ev: IncrementalEvaluator, graph: ReturnType<typeof graphFromData>): void {
   const names = [
-    ...graph.nodes.flatMap((n) => Object.keys(n.params).map((p) => `${n.id}.${p}`)),
+    ...graph.nodes.flatMap((n) => Object.keys(n.params).map((p) => paramName(n.id, p))),
     ...graph.inputs.filter((i) => i.classes === undefined).map((i) => i.id),
   ];
   const t0 = performance.now();
@@ -54,7 +55,7 @@ function warmUp(ev: IncrementalEvaluator, graph: ReturnType<typeof graphFromData
 }
 
 function sizeOfName(graph: ReturnType<typeof graphFromData>, name: string): number {
-  const dot = name.indexOf(".");
-  if (dot < 0) return graph.inputs.find((i) => i.id === name)!.value.data.length;
-  return graph.nodes.find((n) => n.id === name.slice(0, dot))!.params[name.slice(dot + 1)].data.length;
+  const t = parseTensorName(name);
+  if (t.kind === "input") return graph.inputs.find((i) => i.id === t.input)!.value.data.length;
+  return graph.nodes.find((n) => n.id === t.node)!.params[t.param].data.length;
 }

@@ -10,9 +10,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { FUZZ_REQUEST, insideText, judge, loadSeeds, makeCases, root, runCase, type Outcome } from "../fuzz/run.js";
-import { generateCase } from "../fuzz/generate.js";
-import { runTask } from "../../src/engine/run-task.js";
+import { FUZZ_REQUEST, insideText, judge, loadSeeds, makeCases, root, runCase, type Outcome } from "./run.js";
+import { generateCase } from "./generate.js";
+import { runTask } from "../../src/worker/run-task.js";
 import { buildGraph } from "../../src/engine/graph.js";
 import { checkGraph } from "../../src/engine/check.js";
 import { defineOp } from "../../src/engine/op.js";

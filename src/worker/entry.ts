@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { runTask } from "./run-task.js";
-import type { WorkerMessage, WorkerRequest } from "./worker-protocol.js";
+import type { WorkerMessage, WorkerRequest } from "./protocol.js";
 import "../config/typescript-support.js";
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);

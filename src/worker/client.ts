@@ -6,10 +6,11 @@
 import { Worker } from "node:worker_threads";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { WorkerMessage, WorkerRequest, WorkerResult } from "./worker-protocol.js";
+import type { WorkerMessage, WorkerRequest, WorkerResult } from "./protocol.js";
+import { DEFAULTS } from "../shared/defaults.js";
 
 export interface RunOptions {
-  /** Limit for runs that execute user code (loading a .gradnet.ts, custom ops). Default 30 s. */
+  /** Limit for runs that execute user code (loading a .gradnet.ts, custom ops). Default DEFAULTS.timeoutSeconds (30 s). */
   timeoutMs?: number;
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
@@ -29,7 +30,7 @@ export function defaultWorkerPath(): string {
 }
 
 export function runInWorker(request: WorkerRequest, options: RunOptions = {}): Promise<WorkerResult> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutSeconds * 1000;
   return new Promise<WorkerResult>((resolve) => {
     if (options.signal?.aborted) return resolve({ kind: "cancelled" });
     const worker = new Worker(options.workerPath ?? defaultWorkerPath(), {

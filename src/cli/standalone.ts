@@ -6,12 +6,12 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Report } from "../engine/report.js";
-import { panelHtml } from "./page.js";
+import type { Report } from "../shared/report.js";
+import { panelHtml } from "../shared/page.js";
 
 /**
  * The built `media/` folder: beside `dist/` when bundled (dist/cli.js → ../media),
- * two levels up when run from source (src/html → ../../media).
+ * two levels up when run from source (src/cli → ../../media).
  */
 export function mediaDir(): string {
   const candidates = [join(__dirname, "..", "media"), join(__dirname, "..", "..", "media")];

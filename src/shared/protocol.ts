@@ -2,7 +2,7 @@
  * Messages between the extension host and the GradLens panel: one union per
  * direction, one place for both sides (the host imports it, the webview bundles it).
  */
-import type { GraphView, Report } from "./engine/report.js";
+import type { GraphView, Report } from "./report.js";
 
 /** Extension host → webview. */
 export type HostMessage =

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runTask } from "../../src/engine/run-task.js";
+import { runTask } from "../../src/worker/run-task.js";
 import { checkGraph } from "../../src/engine/check.js";
 import { NetworkError } from "../../src/engine/network.js";
 import { DEFAULT_MAX_MEMORY_MB, MemoryBudget, formatBytes, plannedJacobian } from "../../src/engine/limits.js";

@@ -2,31 +2,33 @@
  * What `import … from "gradlens"` gives a user's `.gradnet.ts`: `defineOp`,
  * `network`, the types, and tensor helpers that keep a hand-written backward
  * short. When the CLI or the extension loads a `.gradnet.ts`, "gradlens"
- * resolves to this very module inside the running engine (src/config/typescript.ts),
- * so custom ops and the checker share one engine instance.
+ * resolves to this very module, loaded beside the loader that resolves it
+ * (src/config/typescript.ts), so custom ops and the checker share one engine
+ * instance. It lives in config, not the engine, because `defineOp` records
+ * where user code defined each op (src/config/user-code.ts).
  *
  * Every helper accepts a plain `{ shape, data: Float64Array }` (row-major) and
  * returns a fresh one; none of them mutates its arguments except `set`.
  * Elementwise binary helpers broadcast trailing dimensions, the way the
  * built-in add/mul do: `add(x, b)` with x [B, n] and b [n] adds b to every row.
  */
-import { defineOp as defineEngineOp, type OpDef } from "./op.js";
-import { network } from "./network.js";
-import { full, sameShape, shapeText, sizeOf, type Tensor } from "./tensor.js";
-import { locateUserCaller, registerUserOp, tagUserError } from "../config/user-code.js";
+import { defineOp as defineEngineOp, type OpDef } from "../engine/op.js";
+import { network } from "../engine/network.js";
+import { full, sameShape, shapeText, sizeOf, type Tensor } from "../engine/tensor.js";
+import { locateUserCaller, registerUserOp, tagUserError } from "./user-code.js";
 
 export type {
   Attrs, AttrSpec, BackwardContext, BackwardResult, ForwardContext, InitKind, JacobianResult, OpDef, ParamSpec, ShapeContext,
-} from "./op.js";
-export type { InputSpec, NetworkSpec, NodeSpec } from "./network.js";
-export type { Nested, Tensor } from "./tensor.js";
-export type { Rng } from "./random.js";
-export { ShapeError } from "./op.js";
+} from "../engine/op.js";
+export type { InputSpec, NetworkSpec, NodeSpec } from "../engine/network.js";
+export type { Nested, Tensor } from "../engine/tensor.js";
+export type { Rng } from "../engine/random.js";
+export { ShapeError } from "../engine/op.js";
 export { network };
 export {
   clone, dot, fromNested, full, isTensor, matmul, reshape, sameShape, scalar, shapeText, sizeOf, strides, tensor, toNested,
   transpose, unravel, zeros, zerosLike,
-} from "./tensor.js";
+} from "../engine/tensor.js";
 
 /**
  * Declare a custom op: `{ name, params?, forward, backward }` or `{ …, jacobian }`.

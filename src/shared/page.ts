@@ -5,7 +5,7 @@
  * with the nonce; nothing remote is allowed. Styles need 'unsafe-inline' because
  * Mermaid writes a <style> element and style attributes into its SVG.
  */
-import type { Report } from "../engine/report.js";
+import type { Report } from "./report.js";
 
 export interface PanelHtmlOptions {
   /** `webview.cspSource` in VS Code; empty for a self-contained page. */
