@@ -87,7 +87,7 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
   inputs.forEach((t, k) => { if (!node.labelInputs.has(k)) wrts.push({ name: node.inputs[k], kind: "input", key: k, tensor: t }); });
   for (const [p, t] of Object.entries(node.params)) wrts.push({ name: p, kind: "param", key: p, tensor: t });
   const R = output.data.length;
-  const call = (gradOutput: Tensor) => runBackward(node, inputs, node.params, output, gradOutput);
+  const call = (gradOutput: Tensor) => runBackward(node, { inputs, params: node.params, output, gradOutput });
   const gradOf = (res: ReturnType<typeof call>, w: Wrt) => (w.kind === "input" ? res.inputs[w.key as number] : res.params[w.key as string]);
   const forwardWith = (w: Wrt, replaced: Tensor): Tensor => {
     const ins = w.kind === "input" ? inputs.map((t, k) => (k === w.key ? replaced : t)) : inputs;
