@@ -1,0 +1,36 @@
+/** What a check can be asked to do, and its defaults. */
+import type { Graph } from "../graph.js";
+import type { CheckMode } from "../report.js";
+import type { EndToEndEvaluator } from "../evaluate.js";
+
+/** The report's `version`. */
+export const VERSION = "0.1.0";
+
+export interface CheckOptions {
+  /** "auto": exhaustive for tensors up to `gradientLimit` entries, sampled above. */
+  mode: CheckMode | "auto";
+  rtol: number;
+  atol: number;
+  /** Finite-difference step h. */
+  step: number;
+  /** Seed for sampling and random directions (default: the network's seed). */
+  seed?: number;
+  /** A local Jacobian with more entries than this is sampled. */
+  jacobianLimit: number;
+  /** In auto mode, an end-to-end gradient with more entries than this is sampled. */
+  gradientLimit: number;
+  /** Entries per tensor in sampled mode (rows and columns of a sampled Jacobian). */
+  samples: number;
+  local: boolean;
+  endToEnd: boolean;
+  /** Refuse (NetworkError at the node) a check whose tensors and Jacobians need more MiB than this (default 512). */
+  maxMemoryMb?: number;
+  onProgress?: (fraction: number, message: string) => void;
+  /** Replaces the straightforward end-to-end evaluator (faster ones, worker pools). */
+  evaluator?: (graph: Graph) => EndToEndEvaluator;
+}
+
+export const DEFAULT_OPTIONS: CheckOptions = {
+  mode: "auto", rtol: 1e-3, atol: 1e-5, step: 1e-6,
+  jacobianLimit: 65536, gradientLimit: 4096, samples: 64, local: true, endToEnd: true,
+};
