@@ -4,6 +4,7 @@
  * the user's own line, and internal errors kept apart from both.
  */
 import { checkGraph } from "./check.js";
+import { autoEvaluator } from "./evaluate-auto.js";
 import { backward, describeGraph, forward, UserOpError } from "./graph.js";
 import { NetworkError } from "./network.js";
 import { toNested, type Nested } from "./tensor.js";
@@ -40,7 +41,8 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
       }
       return { kind: "grads", loss, grads };
     }
-    const report = checkGraph(graph, { ...request.options, maxMemoryMb: request.maxMemoryMb, onProgress: hooks.onProgress });
+    // The engine's default evaluator runs in this thread; here the work is also split across worker threads when it pays.
+    const report = checkGraph(graph, { ...request.options, maxMemoryMb: request.maxMemoryMb, onProgress: hooks.onProgress, evaluator: (g) => autoEvaluator(g) });
     report.nodes.forEach((n, i) => (n.location = located(loaded, graph.nodes[i].specIndex)));
     report.inputs.forEach((inp) => {
       const loc = safeLocate(loaded, ["inputs", inp.id]);

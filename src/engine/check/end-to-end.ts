@@ -8,7 +8,7 @@ import { backward, feedsOutput, type Graph } from "../graph.js";
 import { directionalStatus, roundingNoise, type Tolerance } from "../compare.js";
 import { diagnose } from "../diagnose.js";
 import type { EndToEndEvaluator } from "../evaluate.js";
-import { autoEvaluator } from "../evaluate-auto.js";
+import { IncrementalEvaluator } from "../incremental.js";
 import { Rng, deriveSeed } from "../random.js";
 import type { GradientReport } from "../report.js";
 import { unravel, type Tensor } from "../tensor.js";
@@ -51,8 +51,8 @@ export function checkEndToEnd(run: EndToEndRun): GradientReport[] {
   const { graph, opts } = run;
   const feeds = feedsOutput(graph);
   const targets = targetsOf(graph, run.grads);
-  // Default: incremental (recompute only downstream of each perturbation), threads when the work pays (evaluate-auto.ts).
-  const evaluator: EndToEndEvaluator = (opts.evaluator ?? ((g: Graph) => autoEvaluator(g)))(graph);
+  // Default: incremental (recompute only downstream of each perturbation); callers may pass a pooled one.
+  const evaluator: EndToEndEvaluator = (opts.evaluator ?? ((g: Graph) => new IncrementalEvaluator(g)))(graph);
   const e: Evaluation = { run, tol: { rtol: opts.rtol, atol: opts.atol }, evaluator, totalEntries: targets.reduce((s, t) => s + t.tensor.data.length, 0), done: 0 };
   const gradients: GradientReport[] = [];
   try {

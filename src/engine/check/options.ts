@@ -26,7 +26,11 @@ export interface CheckOptions {
   /** Refuse (NetworkError at the node) a check whose tensors and Jacobians need more MiB than this (default 512). */
   maxMemoryMb?: number;
   onProgress?: (fraction: number, message: string) => void;
-  /** Replaces the straightforward end-to-end evaluator (faster ones, worker pools). */
+  /**
+   * The end-to-end evaluator. Default: IncrementalEvaluator, in this thread
+   * (runTask, which the CLI and the extension run, passes one that also
+   * splits the work across worker threads).
+   */
   evaluator?: (graph: Graph) => EndToEndEvaluator;
 }
 
