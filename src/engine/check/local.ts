@@ -39,8 +39,8 @@ export function localJacobians(check: LocalCheck): LocalResult {
   const { u, uJ, reentrancy } = probeUpstream(check, wrts);
   if (check.opts.mode === "fast") return { jacobians: wrts.map((w) => fastLocal(check, w, u, uJ ? gradOf(uJ, w) : null)), reentrancy };
   const plan = planJacobians(check, wrts);
-  const analytic = analyticRows(check, wrts, plan);
-  return { reentrancy, jacobians: plan.map((p) => jacobianReport(check, p, analytic.get(p.w.name + "|" + p.w.kind)!)) };
+  const analytic = analyticRows(check, plan);
+  return { reentrancy, jacobians: plan.map((p, i) => jacobianReport(check, p, analytic[i])) };
 }
 
 function planJacobians(check: LocalCheck, wrts: Wrt[]): JacobianPlan[] {
@@ -61,23 +61,27 @@ function planJacobians(check: LocalCheck, wrts: Wrt[]): JacobianPlan[] {
   }).map((p) => ({ ...p, rowSet: new Set(p.rows) }));
 }
 
-/** Analytic: rows from backward with one-hot upstream gradients, one call per row shared by all wrts. */
-function analyticRows(check: LocalCheck, wrts: Wrt[], plan: JacobianPlan[]): Map<string, AnalyticRows> {
+/**
+ * Analytic: rows from backward with one-hot upstream gradients, one call per
+ * row shared by all wrts; per plan (by position: a value fed to two inputs,
+ * as in x − x, has two Jacobians).
+ */
+function analyticRows(check: LocalCheck, plan: JacobianPlan[]): AnalyticRows[] {
   const R = check.output.data.length;
   const neededRows = [...new Set(plan.flatMap((p) => p.rows))].sort((a, b) => a - b);
-  const analyticRows = new Map<string, AnalyticRows>(); // wrt → row → row values
-  for (const w of wrts) analyticRows.set(w.name + "|" + w.kind, new Map());
+  const analyticRows = plan.map((): AnalyticRows => new Map());
   const e = { shape: check.output.shape, data: new Float64Array(R) };
   for (const r of neededRows) {
     e.data.fill(0);
     e.data[r] = 1;
     const res = backwardOf(check, e);
-    for (const p of plan) {
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i];
       if (!p.rowSet.has(r)) continue;
       const g = gradOf(res, p.w);
       const row = new Float64Array(p.cols.length);
       if (g) p.cols.forEach((c, j) => (row[j] = g.data[c]));
-      analyticRows.get(p.w.name + "|" + p.w.kind)!.set(r, row);
+      analyticRows[i].set(r, row);
     }
   }
   return analyticRows;
