@@ -3,6 +3,7 @@
  *
  *   npm run bench [-- --runs N] [--threads N] [--network NAME] [--mode exhaustive|fast|local]
  *                 [--warmup N] [--torch /usr/bin/python3] [--torch-runs N] [--profile DIR] [--evaluator straight]
+ *                 [--mode build]
  *
  * `--evaluator straight` times the whole-forward-per-evaluation StraightEvaluator
  * instead (the numbers before the incremental evaluator and the thread pool).
@@ -11,7 +12,10 @@
  * - exhaustive: every parameter and input entry end to end ({ mode: "exhaustive", local: false });
  * - fast: the whole check in fast mode (random directions, local and end to end);
  * - fast-e2e: fast mode end to end only (what torch's fast_mode gradcheck does);
- * - local: the per-node checks with the default sampling ({ local: true, endToEnd: false }).
+ * - local: the per-node checks with the default sampling ({ local: true, endToEnd: false });
+ * - build: building the network from its spec, `buildGraph` (every input and
+ *   parameter value made) beside `describeNetwork` (the editor's shapes-only
+ *   build: the same checks and view, no values), one line each.
  *
  * `seconds` is the median of N in-process runs of checkGraph on the built graph,
  * after two untimed warm-up runs, the first printed as `coldSeconds` (the JIT
@@ -29,7 +33,7 @@ import { basename, join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { Session } from "node:inspector";
 import { buildSync } from "esbuild";
-import { buildGraph, type Graph } from "../src/engine/graph.js";
+import { buildGraph, describeNetwork, type Graph } from "../src/engine/graph.js";
 import { checkGraph, DEFAULT_OPTIONS, type CheckOptions } from "../src/engine/check.js";
 import { PooledEvaluator, defaultThreads } from "../src/worker/pool.js";
 import { StraightEvaluator } from "../src/engine/evaluate.js";
@@ -133,6 +137,21 @@ function profiled<T>(name: string, f: () => T): T {
   return result;
 }
 
+/** `--mode build`: buildGraph and describeNetwork of one spec, median seconds of `runs` after `warmup`. */
+function benchBuild(network: string, spec: NetworkSpec, file: string): void {
+  const engines: [string, () => unknown][] = [["buildGraph", () => buildGraph(spec, { file })], ["describeNetwork", () => describeNetwork(spec, { file })]];
+  for (const [engine, build] of engines) {
+    const times: number[] = [];
+    const load = loadavg()[0];
+    for (let r = -warmup; r < runs; r++) {
+      const t0 = performance.now();
+      build();
+      if (r >= 0) times.push((performance.now() - t0) / 1000);
+    }
+    console.log(JSON.stringify({ network, mode: "build", engine, seconds: +median(times).toFixed(6), runs, min: +Math.min(...times).toFixed(6), load1: +load.toFixed(2) }));
+  }
+}
+
 // The pool worker as the CLI and the extension run it: one bundled script.
 const workerPath = join(mkdtempSync(join(tmpdir(), "gradlens-bench-worker-")), "pool-worker.js");
 buildSync({ entryPoints: [join(root, "src", "worker", "pool-entry.ts")], bundle: true, platform: "node", target: "node20", format: "cjs", outfile: workerPath, logLevel: "warning" });
@@ -143,7 +162,9 @@ for (const file of files) {
   const network = basename(file, ".gradnet.json");
   if (only && network !== only) continue;
   const path = join("examples", "bench", file);
-  const graph = buildGraph(JSON.parse(readFileSync(join(root, path), "utf8")) as NetworkSpec, { file: path });
+  const spec = JSON.parse(readFileSync(join(root, path), "utf8")) as NetworkSpec;
+  const graph = buildGraph(spec, { file: path });
+  if (!onlyMode || onlyMode === "build") benchBuild(network, spec, path);
   const parameters = graph.nodes.reduce((s, n) => s + Object.values(n.params).reduce((t, p) => t + p.data.length, 0), 0);
   for (const mode of Object.keys(MODES) as Mode[]) {
     if (onlyMode && mode !== onlyMode) continue;

@@ -4,14 +4,16 @@
  * parameter sizes, or every problem in the text. In the extension host's own
  * thread and without running user code, so only `.gradnet.json`.
  *
- * The one door the editor goes through to read a network's structure: today
- * it builds the whole graph (loadNetworkText); a shape-only build, which
- * allocates no parameter or input values, replaces that here alone.
+ * The one door the editor goes through to read a network's structure. It uses
+ * the engine's shape-only build (describeNetwork): every check and shape of a
+ * full build, the same errors at the same places, but no parameter or input
+ * values are made — it runs at every keystroke on the extension host's thread.
  */
-import { describeGraph } from "../engine/graph.js";
+import { describeNetwork } from "../engine/graph.js";
+import { NetworkError } from "../engine/network.js";
 import type { GraphView } from "../shared/report.js";
 import { ConfigError, allErrors } from "./errors.js";
-import { loadNetworkText, type LoadOptions } from "./load.js";
+import { buildOptions, customOpsUnsupported, locatedError, parseNetworkText, type LoadOptions } from "./load.js";
 
 export interface NetworkDescription {
   /** The graph with each node's location in the file (line, column); undefined when the text has problems. */
@@ -22,18 +24,23 @@ export interface NetworkDescription {
 
 /** Problems in the user's text come back in `errors`; anything else thrown is a bug of ours and is rethrown. */
 export function describeNetworkText(text: string, file: string, options: LoadOptions = {}): NetworkDescription {
-  let loaded;
+  let view: GraphView;
+  let parsed;
   try {
-    loaded = loadNetworkText(text, file, options);
+    parsed = parseNetworkText(text, file);
+    const missing = Object.keys(parsed.spec.ops ?? {}).filter((name) => !options.customOps?.[name]);
+    if (missing.length > 0) throw customOpsUnsupported(file, parsed.locate, missing[0]);
+    view = describeNetwork(parsed.spec, buildOptions(file, options));
   } catch (e) {
+    if (e instanceof NetworkError && parsed) return { errors: [locatedError(e, file, parsed.locate)] };
     if (e instanceof ConfigError) return { errors: allErrors(e) };
     throw e;
   }
-  const view = describeGraph(loaded.graph);
-  // Locations let the page offer "Go to definition" before any check ran.
-  view.nodes.forEach((node, i) => {
-    const at = loaded.locate(["nodes", loaded.graph.nodes[i].specIndex]);
+  // Locations let the page offer "Go to definition" before any check ran (node ids are unique).
+  const nodes = parsed.spec.nodes;
+  for (const node of view.nodes) {
+    const at = parsed.locate(["nodes", nodes.findIndex((n) => n.id === node.id)]);
     node.location = { file, line: at.line, column: at.column };
-  });
+  }
   return { view, errors: [] };
 }

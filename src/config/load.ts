@@ -239,7 +239,7 @@ export function locatedError(e: NetworkError, file: string, locate: Locate): Con
   return new ConfigError(e.message, file, locate(e.path, e.target));
 }
 
-function customOpsUnsupported(file: string, locate: Locate, name?: string): ConfigError {
+export function customOpsUnsupported(file: string, locate: Locate, name?: string): ConfigError {
   const message = name
     ? `custom op '${name}' from "ops" is not loaded: use loadNetworkFile, which loads its TypeScript module`
     : "custom ops from TypeScript modules (\"ops\") are not supported yet by this build";

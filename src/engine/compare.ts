@@ -42,10 +42,27 @@ export function withNoise(tol: Tolerance, noise: number): Tolerance {
   return noise > 0 ? { rtol: tol.rtol, atol: tol.atol + noise } : tol;
 }
 
-/** Status of one entry; `ahead`/`behind` are the one-sided differences when known. */
-export function entryStatus(a: number, n: number, tol: Tolerance, ahead?: number, behind?: number): Status {
+/**
+ * Compared entries side by side: the analytic value a and the central
+ * difference n of each, with the one-sided differences when known.
+ */
+export interface Compared {
+  analytic: ArrayLike<number>;
+  numeric: ArrayLike<number>;
+  /** (f(x+h) − f(x))/h per entry. */
+  ahead?: ArrayLike<number>;
+  /** (f(x) − f(x−h))/h per entry. */
+  behind?: ArrayLike<number>;
+  /** Per entry: the central difference's own rounding noise (roundingNoise), added to atol. */
+  noise?: ArrayLike<number>;
+}
+
+/** Status of entry k (the one-sided differences, when known, decide a kink). */
+export function entryStatus(c: Compared, k: number, tol: Tolerance): Status {
+  const a = c.analytic[k], n = c.numeric[k];
   if (!Number.isFinite(a) || !Number.isFinite(n)) return "fail";
   if (passes(a, n, tol)) return "pass";
+  const ahead = c.ahead?.[k], behind = c.behind?.[k];
   if (ahead !== undefined && behind !== undefined && Number.isFinite(ahead) && Number.isFinite(behind)) {
     const lo = Math.min(ahead, behind), hi = Math.max(ahead, behind);
     const slack = tol.atol + tol.rtol * Math.max(Math.abs(lo), Math.abs(hi));
@@ -54,6 +71,23 @@ export function entryStatus(a: number, n: number, tol: Tolerance, ahead?: number
     if (hi - lo > slack && a >= lo - slack && a <= hi + slack) return "kink";
   }
   return "fail";
+}
+
+/**
+ * Status of a directional derivative uᵀJv or ⟨∇L, v⟩ (fast mode). A direction
+ * crosses every kink along it at once: with two or more (ReLU zeros tied in a
+ * max-pool window, several ReLUs at 0), the analytic value is a sum of
+ * subgradient choices with mixed signs and need not lie between the one-sided
+ * slopes, as entryStatus asks of a single entry. So here one-sided slopes that
+ * disagree mean the finite difference cannot judge: a kink. (A correct CNN,
+ * examples/cnn with seed 0, failed fast mode on its max-pool this way.)
+ */
+export function directionalStatus(c: Compared, k: number, tol: Tolerance): Status {
+  const status = entryStatus(c, k, tol);
+  const a = c.analytic[k], n = c.numeric[k], ahead = c.ahead![k], behind = c.behind![k];
+  if (status !== "fail" || ![a, n, ahead, behind].every(Number.isFinite)) return status;
+  const slack = tol.atol + tol.rtol * Math.max(Math.abs(ahead), Math.abs(behind));
+  return Math.abs(ahead - behind) > slack ? "kink" : status;
 }
 
 /** Combine entry statuses: any fail → fail; else any kink → kink; else pass. */

@@ -28,42 +28,85 @@ export interface DiagnoseInput {
 }
 
 export function diagnose(input: DiagnoseInput, tol: Tolerance): Diagnosis {
-  const { analytic: a, numeric: n, what } = input;
-  const count = a.length;
   // Non-finite first: nothing else can be said about NaN.
-  for (let i = 0; i < count; i++) {
-    if (!Number.isFinite(a[i])) return { kind: "non-finite", detail: `the analytic ${what} holds ${a[i]} at ${where(input, i)}: the backward produced a non-finite value (overflow, log of 0, 0/0).` };
-    if (!Number.isFinite(n[i])) return { kind: "non-finite", detail: `the numeric ${what} is ${n[i]} at ${where(input, i)}: the forward itself is not finite there (overflow, log of 0), so it cannot be checked.` };
-  }
+  const nonFinite = nonFiniteEntry(input);
+  if (nonFinite) return nonFinite;
+  const m = moments(input);
+  return zeroGradient(input, m, tol) ?? signOrScale(input, m, tol) ?? transposed(input, tol) ?? offDiagonalMissing(input, tol) ?? mismatch(input);
+}
+
+/** max |a|, max |n|, Σ a·n and Σ n·n over the compared entries. */
+interface Moments {
+  maxA: number;
+  maxN: number;
+  an: number;
+  nn: number;
+}
+
+function moments(input: DiagnoseInput): Moments {
+  const { analytic: a, numeric: n } = input;
   let maxA = 0, maxN = 0, an = 0, nn = 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < a.length; i++) {
     maxA = Math.max(maxA, Math.abs(a[i]));
     maxN = Math.max(maxN, Math.abs(n[i]));
     an += a[i] * n[i];
     nn += n[i] * n[i];
   }
-  if (maxA <= tol.atol && maxN > tol.atol)
-    return { kind: "zero", detail: `the analytic ${what} is zero everywhere, but the numeric one is not (largest |n| = ${fmt(maxN)}): the backward returns zeros, or never writes its result.` };
+  return { maxA, maxN, an, nn };
+}
 
+function nonFiniteEntry(input: DiagnoseInput): Diagnosis | undefined {
+  const { analytic: a, numeric: n, what } = input;
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) return { kind: "non-finite", detail: `the analytic ${what} holds ${a[i]} at ${where(input, i)}: the backward produced a non-finite value (overflow, log of 0, 0/0).` };
+    if (!Number.isFinite(n[i])) return { kind: "non-finite", detail: `the numeric ${what} is ${n[i]} at ${where(input, i)}: the forward itself is not finite there (overflow, log of 0), so it cannot be checked.` };
+  }
+  return undefined;
+}
+
+function zeroGradient(input: DiagnoseInput, m: Moments, tol: Tolerance): Diagnosis | undefined {
+  if (m.maxA <= tol.atol && m.maxN > tol.atol)
+    return { kind: "zero", detail: `the analytic ${input.what} is zero everywhere, but the numeric one is not (largest |n| = ${fmt(m.maxN)}): the backward returns zeros, or never writes its result.` };
+  return undefined;
+}
+
+/** a ≈ c·n everywhere: c = −1 is a sign error, another c with a name (2, 1/2, B, 1/B …) a scale error. */
+function signOrScale(input: DiagnoseInput, m: Moments, tol: Tolerance): Diagnosis | undefined {
+  const { analytic: a, numeric: n, what } = input;
+  const count = a.length;
+  if (!(m.nn > 0 && count > 0)) return undefined;
   const all = (f: (i: number) => boolean) => { for (let i = 0; i < count; i++) if (!f(i)) return false; return true; };
   // A looser tolerance for patterns: the factor is estimated from the same noisy numbers.
   const loose: Tolerance = { rtol: Math.max(tol.rtol, 1e-3) * 10, atol: tol.atol * 10 };
-  if (nn > 0 && count > 0) {
-    const c = an / nn;
-    if (all((i) => passes(a[i], -n[i], loose)) && Math.abs(c + 1) < 0.05)
-      return { kind: "sign", detail: `the analytic ${what} has the wrong sign: a ≈ −n everywhere. Check the sign of the local gradient (for −log pₐ it is −1/pₐ; for softmax + cross-entropy dL/dl = p − y, not y − p).` };
-    // One compared number (fast mode's directional derivative) always fits "a = c·n" for some c:
-    // only a factor with a name (2, 1/2, N, 1/B…) is evidence of a scale bug then.
-    const named = nameFactor(c, input.batch, count === 1);
-    if (Math.abs(c - 1) > 0.01 && Math.abs(c) > 1e-12 && (count > 1 || named.named) && all((i) => passes(a[i], c * n[i], loose))) {
-      return { kind: "scale", factor: named.value, detail: `the analytic ${what} is ${named.text} times the numeric one everywhere: ${named.hint}` };
-    }
+  const c = m.an / m.nn;
+  if (all((i) => passes(a[i], -n[i], loose)) && Math.abs(c + 1) < 0.05)
+    return { kind: "sign", detail: `the analytic ${what} has the wrong sign: a ≈ −n everywhere. Check the sign of the local gradient (for −log pₐ it is −1/pₐ; for softmax + cross-entropy dL/dl = p − y, not y − p).` };
+  // One compared number (fast mode's directional derivative) always fits "a = c·n" for some c:
+  // only a factor with a name (2, 1/2, N, 1/B…) is evidence of a scale bug then.
+  const named = nameFactor(c, input.batch, count === 1);
+  if (Math.abs(c - 1) > 0.01 && Math.abs(c) > 1e-12 && (count > 1 || named.named) && all((i) => passes(a[i], c * n[i], loose))) {
+    return { kind: "scale", factor: named.value, detail: `the analytic ${what} is ${named.text} times the numeric one everywhere: ${named.hint}` };
   }
+  return undefined;
+}
+
+function transposed(input: DiagnoseInput, tol: Tolerance): Diagnosis | undefined {
   const transposed = findTranspose(input, tol);
-  if (transposed) return { kind: "transpose", detail: `the analytic ${what} matches the numeric one with ${transposed}: a transpose is missing or extra (for y = x·Wᵀ + b: dL/dx = g·W and dL/dW = gᵀ·x).` };
+  if (transposed) return { kind: "transpose", detail: `the analytic ${input.what} matches the numeric one with ${transposed}: a transpose is missing or extra (for y = x·Wᵀ + b: dL/dx = g·W and dL/dW = gᵀ·x).` };
+  return undefined;
+}
+
+function offDiagonalMissing(input: DiagnoseInput, tol: Tolerance): Diagnosis | undefined {
+  const { what } = input;
   const offDiagonal = missingOffDiagonal(input, tol);
   if (offDiagonal)
     return { kind: "missing-off-diagonal", detail: `the analytic ${what} has its diagonal right but every off-diagonal entry (j ≠ k) is zero where the numeric one is not${input.op === "softmax" || /softmax/i.test(input.op ?? "") ? ": dL/dl is missing the j ≠ a terms of the softmax Jacobian — only the diagonal pⱼ(1 − pⱼ) is there; ∂pⱼ/∂lₖ = pⱼ(δⱼₖ − pₖ) also has −pⱼpₖ for j ≠ k" : ": the backward treats each output as depending on its own input only"}.` };
+  return undefined;
+}
+
+function mismatch(input: DiagnoseInput): Diagnosis {
+  const { analytic: a, numeric: n, what } = input;
+  const count = a.length;
   let worst = 0, worstI = 0;
   for (let i = 0; i < count; i++) {
     const d = Math.abs(a[i] - n[i]);
@@ -85,8 +128,8 @@ function fmt(v: number): string {
   return Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v);
 }
 
-/** Name a factor c: 2, 1/2, the batch size B, 1/B … */
 /**
+ * Name a factor c: 2, 1/2, the batch size B, 1/B …
  * `single`: the factor comes from one number (fast mode's directional derivative). A real
  * scale bug gives the factor to finite-difference accuracy (~1e-8); a mismatch lands within
  * 1e-3 of some integer by chance, so one number must match far more closely.
@@ -106,50 +149,24 @@ function nameFactor(c: number, batch?: number, single = false): { value: number;
   return { value: c, text: `${sign}${fmt(m)}`, hint: `a constant factor in the backward is wrong.`, named: false };
 }
 
+/** A way to read the numeric entries transposed: entry i of a is compared with the numeric entry at map(i). */
+interface Candidate {
+  label: string;
+  map: (i: number) => number | undefined;
+}
+
+/** Position key of a Jacobian entry (row, column). */
+const key = (r: number, c: number) => r * 1e9 + c;
+
 /** Does a match n under a swap of two equal-sized axes? Returns which, in words. */
 function findTranspose(input: DiagnoseInput, tol: Tolerance): string | undefined {
   const { analytic: a, numeric: n } = input;
   const count = a.length;
   if (count < 2) return undefined;
-  const key = (r: number, c: number) => r * 1e9 + c;
   const isJacobian = !!(input.rows && input.cols && input.outputShape);
   const numericAt = new Map<number, number>();
   for (let i = 0; i < count; i++) numericAt.set(isJacobian ? key(input.rows![i], input.cols![i]) : input.index ? input.index[i] : i, n[i]);
-  const candidates: { label: string; map: (i: number) => number | undefined }[] = [];
-  const swapLastTwo = (shape: number[]) => {
-    const d = shape.length;
-    if (d < 2 || shape[d - 1] !== shape[d - 2] || shape[d - 1] < 2) return undefined;
-    const st = strides(shape);
-    return (flat: number) => {
-      const idx = unravel(flat, shape);
-      [idx[d - 1], idx[d - 2]] = [idx[d - 2], idx[d - 1]];
-      return idx.reduce((s, v, k) => s + v * st[k], 0);
-    };
-  };
-  if (isJacobian) {
-    const wrtSwap = swapLastTwo(input.wrtShape);
-    if (wrtSwap) candidates.push({ label: `its ${input.what.replace(/^.*∂/, "")} indices transposed`, map: (i) => key(input.rows![i], wrtSwap(input.cols![i])) });
-    const out = input.outputShape!;
-    const outSwap = swapLastTwo(out);
-    if (outSwap) candidates.push({ label: "its output indices transposed", map: (i) => key(outSwap(input.rows![i]), input.cols![i]) });
-    const w = input.wrtShape;
-    if (out.length && w.length && out[out.length - 1] === w[w.length - 1] && out[out.length - 1] > 1) {
-      const so = strides(out), sw = strides(w);
-      candidates.push({
-        label: "the last output axis and the last input axis swapped (the matrix in the backward is transposed)",
-        map: (i) => {
-          const ro = unravel(input.rows![i], out), cw = unravel(input.cols![i], w);
-          const t = ro[ro.length - 1];
-          ro[ro.length - 1] = cw[cw.length - 1];
-          cw[cw.length - 1] = t;
-          return key(ro.reduce((s, v, k) => s + v * so[k], 0), cw.reduce((s, v, k) => s + v * sw[k], 0));
-        },
-      });
-    }
-  } else {
-    const swap = swapLastTwo(input.wrtShape);
-    if (swap) candidates.push({ label: "its last two axes transposed", map: (i) => swap(input.index ? input.index[i] : i) });
-  }
+  const candidates = isJacobian ? jacobianTransposes(input) : gradientTransposes(input);
   for (const cand of candidates) {
     let compared = 0, ok = true, moved = false;
     for (let i = 0; i < count && ok; i++) {
@@ -162,6 +179,47 @@ function findTranspose(input: DiagnoseInput, tol: Tolerance): string | undefined
     if (ok && moved && compared >= Math.max(2, count / 2)) return cand.label;
   }
   return undefined;
+}
+
+/** Flat index → the flat index with the last two axes swapped (when they have the same length ≥ 2). */
+function swapLastTwo(shape: number[]): ((flat: number) => number) | undefined {
+  const d = shape.length;
+  if (d < 2 || shape[d - 1] !== shape[d - 2] || shape[d - 1] < 2) return undefined;
+  const st = strides(shape);
+  return (flat: number) => {
+    const idx = unravel(flat, shape);
+    [idx[d - 1], idx[d - 2]] = [idx[d - 2], idx[d - 1]];
+    return idx.reduce((s, v, k) => s + v * st[k], 0);
+  };
+}
+
+function jacobianTransposes(input: DiagnoseInput): Candidate[] {
+  const candidates: Candidate[] = [];
+  const wrtSwap = swapLastTwo(input.wrtShape);
+  if (wrtSwap) candidates.push({ label: `its ${input.what.replace(/^.*∂/, "")} indices transposed`, map: (i) => key(input.rows![i], wrtSwap(input.cols![i])) });
+  const out = input.outputShape!;
+  const outSwap = swapLastTwo(out);
+  if (outSwap) candidates.push({ label: "its output indices transposed", map: (i) => key(outSwap(input.rows![i]), input.cols![i]) });
+  const w = input.wrtShape;
+  if (out.length && w.length && out[out.length - 1] === w[w.length - 1] && out[out.length - 1] > 1) {
+    const so = strides(out), sw = strides(w);
+    candidates.push({
+      label: "the last output axis and the last input axis swapped (the matrix in the backward is transposed)",
+      map: (i) => {
+        const ro = unravel(input.rows![i], out), cw = unravel(input.cols![i], w);
+        const t = ro[ro.length - 1];
+        ro[ro.length - 1] = cw[cw.length - 1];
+        cw[cw.length - 1] = t;
+        return key(ro.reduce((s, v, k) => s + v * so[k], 0), cw.reduce((s, v, k) => s + v * sw[k], 0));
+      },
+    });
+  }
+  return candidates;
+}
+
+function gradientTransposes(input: DiagnoseInput): Candidate[] {
+  const swap = swapLastTwo(input.wrtShape);
+  return swap ? [{ label: "its last two axes transposed", map: (i) => swap(input.index ? input.index[i] : i) }] : [];
 }
 
 function missingOffDiagonal(input: DiagnoseInput, tol: Tolerance): boolean {

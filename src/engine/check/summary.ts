@@ -1,0 +1,51 @@
+/** Many compared entries summed up: a status, the largest relative error, the worst few entries. */
+import { entryStatus, relError, withNoise, worstStatus, type Compared, type Tolerance } from "../compare.js";
+import type { Status, WorstEntry } from "../../shared/report.js";
+
+/** Entries a report lists as the worst. */
+const WORST = 5;
+
+export interface Summary {
+  status: Status;
+  maxRelError: number;
+  worst: WorstEntry[];
+  failing: number;
+}
+
+export type StatusOf = (c: Compared, k: number, tol: Tolerance) => Status;
+
+/** `indexOf(k)`: entry k's index as the report shows it (a Jacobian's [row, column], a gradient's multi-index). */
+export function summarise(c: Compared, tol: Tolerance, indexOf: (k: number) => number[], statusOf: StatusOf = entryStatus): Summary {
+  const { analytic: A, numeric: N, noise } = c;
+  const statuses: Status[] = new Array(A.length);
+  let maxRel = 0, failing = 0;
+  const rels = new Float64Array(A.length);
+  for (let k = 0; k < A.length; k++) {
+    statuses[k] = statusOf(c, k, noise ? withNoise(tol, noise[k]) : tol);
+    // An entry that passes only within the rounding noise was not resolved by the step: skipped, not passed.
+    if (noise && statuses[k] === "pass" && noise[k] > 0 && statusOf(c, k, tol) !== "pass") statuses[k] = "skipped";
+    rels[k] = relError(A[k], N[k], tol);
+    if (statuses[k] === "fail") failing++;
+    if (statuses[k] !== "kink" && statuses[k] !== "skipped" && rels[k] > maxRel) maxRel = rels[k];
+  }
+  // Worst first: failures, then kinks, then the rest, each by relative error.
+  const rank = (s: Status) => (s === "fail" ? 2 : s === "kink" ? 1 : s === "skipped" ? -1 : 0);
+  const order = range(A.length).sort((i, j) => rank(statuses[j]) - rank(statuses[i]) || rels[j] - rels[i]).slice(0, WORST);
+  const worst = order.map((k) => ({ index: indexOf(k), analytic: A[k], numeric: N[k], relError: finite(rels[k]), status: statuses[k] }));
+  return { status: worstStatus(statuses), maxRelError: finite(maxRel), worst, failing };
+}
+
+/** JSON has no Infinity or NaN: report the largest number of the same sign instead (NaN: the worst error, +MAX_VALUE). */
+export function finite(x: number): number {
+  return Number.isFinite(x) ? x : x === -Infinity ? -Number.MAX_VALUE : Number.MAX_VALUE;
+}
+
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+export function maxAbs(data: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < data.length; i++) m = Math.max(m, Math.abs(data[i]));
+  return m;
+}
