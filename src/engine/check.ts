@@ -13,6 +13,7 @@ import { Rng, deriveSeed } from "./random.js";
 import type { CheckMode, Diagnosis, GradientReport, JacobianReport, NodeReport, Report, Status, WorstEntry } from "./report.js";
 import { entryStatus, relError, roundingNoise, withNoise, worstStatus, type Tolerance } from "./compare.js";
 import { diagnose } from "./diagnose.js";
+import { diagnosisHintsOf } from "./ops/index.js";
 import { sizeOf, unravel, type Tensor } from "./tensor.js";
 import type { EndToEndEvaluator } from "./evaluate.js";
 import { autoEvaluator } from "./evaluate-auto.js";
@@ -191,7 +192,7 @@ function localJacobians(node: LocalNode, inputs: Tensor[], output: Tensor, opts:
       if (summary.status === "fail") {
         report.diagnosis = diagnose({
           analytic: A, numeric: N, rows: rowOf, cols: colOf, outputShape: output.shape, wrtShape: w.tensor.shape,
-          what: `∂${node.id}/∂${w.name}`, op: node.op.name, batch: batchOf(inputs),
+          what: `∂${node.id}/∂${w.name}`, hints: diagnosisHintsOf(node.op), batch: batchOf(inputs),
         }, tol);
       }
       return report;
@@ -234,7 +235,7 @@ function fastLocal(
     rowIndices: [], colIndices: [], analytic: [], numeric: [], checked: 1, status, maxRelError: finite(rel),
     worst: [{ index: [], analytic: a, numeric: n, relError: finite(rel), status }],
   };
-  if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, op: node.op.name }, tol);
+  if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, hints: diagnosisHintsOf(node.op) }, tol);
   return report;
 }
 

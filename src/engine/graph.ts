@@ -6,7 +6,7 @@
  */
 import type { Attrs, AttrSpec, OpDef, ShapeContext } from "./op.js";
 import { ShapeError } from "./op.js";
-import { builtinOps } from "./ops/index.js";
+import { builtinOps, labelOpsInWords } from "./ops/index.js";
 import { NetworkError, type NetworkSpec, type NodeSpec, type SpecPath } from "./network.js";
 import { Rng, deriveSeed } from "./random.js";
 import { fromNested, isTensor, sameShape, shapeText, sizeOf, tensor, type Nested, type Tensor } from "./tensor.js";
@@ -135,7 +135,7 @@ export function buildGraph(spec: NetworkSpec, options: BuildOptions = {}): Graph
       if (labelPositions.has(k) && !isLabelInput)
         throw new NetworkError(`${r.op.name} takes class labels as input ${k + 1}, but '${name}' is not a "classes" input`, inputPath(r, k));
       if (!labelPositions.has(k) && isLabelInput) {
-        if (r.op.builtin) throw new NetworkError(`'${name}' holds class labels; ${r.op.name} cannot take it as input ${k + 1} (labels go to cross_entropy, nll or softmax_cross_entropy)`, inputPath(r, k));
+        if (r.op.builtin) throw new NetworkError(`'${name}' holds class labels; ${r.op.name} cannot take it as input ${k + 1} (labels go to ${labelOpsInWords})`, inputPath(r, k));
         labelPositions.add(k); // a custom op may read labels; they are never differentiated
       }
     });
