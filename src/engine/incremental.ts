@@ -24,9 +24,7 @@
 import { describeValue, feedsOutput, forward, lossOf, UserOpError, type Graph } from "./graph.js";
 import { isTensor, type Tensor } from "./tensor.js";
 import { tensorByName, type EndToEndEvaluator } from "./evaluate.js";
-import type { Locality } from "./op.js";
-import type { IncrementalRule } from "./incremental/rule.js";
-import { DENSE, NodeView, Slots, UNCHANGED, type NodeInfo as SlotNodeInfo } from "./incremental/slots.js";
+import { DENSE, NodeView, Slots, UNCHANGED, type NodeInfo } from "./incremental/slots.js";
 import { LocalityPaths, SPARSE_FRACTION } from "./incremental/locality.js";
 
 /** L(θ ± h·eᵢ) for indices[from..to) of tensor `name`, written at the same positions of plus and minus. */
@@ -39,12 +37,6 @@ export interface EntryRange {
   plus: Float64Array;
   minus: Float64Array;
   progress?: (k: number) => void;
-}
-
-interface NodeInfo extends SlotNodeInfo {
-  /** What the op says about itself; a custom op's claims are never read (it is recomputed whole). */
-  rule?: IncrementalRule;
-  locality?: Locality;
 }
 
 interface Target {

@@ -6,7 +6,8 @@
  */
 import type { GraphNode } from "../graph.js";
 import type { Tensor } from "../tensor.js";
-import type { IncrementalNode, SparseChange } from "./rule.js";
+import type { Locality } from "../op.js";
+import type { IncrementalNode, IncrementalRule, SparseChange } from "./rule.js";
 
 export const UNCHANGED = 0, SPARSE = 1, DENSE = 2;
 
@@ -27,12 +28,16 @@ export interface Slot {
   scratch?: Float64Array;
 }
 
+/** A node as the evaluator walks it: its slot, its inputs' slots, and what its op says about itself. */
 export interface NodeInfo {
   node: GraphNode;
   slot: number;
   inputSlots: number[];
   feedsOutput: boolean;
-  /** The op's sparse rule's view of this node, made on first use. */
+  /** A built-in's facts; a custom op's claims are never read (it is recomputed whole). */
+  rule?: IncrementalRule;
+  locality?: Locality;
+  /** The rule's view of this node, made on first use. */
   view?: NodeView;
 }
 
