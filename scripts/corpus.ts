@@ -4,8 +4,12 @@
  * measures, against test/corpus/corpus.json, how GradLens does on each: detected? at the right node?
  * which diagnosis kind, against the one a perfect GradLens would give? does the twin pass at N seeds?
  *
- *   node --import tsx scripts/corpus.ts [--mode exhaustive|sampled|fast] [--seeds N] [--json]
- *                                       [--cases id,id…] [--jobs N] [--no-build]
+ *   node --import tsx scripts/corpus.ts [--mode exhaustive|sampled|fast] [--seeds N] [--bug-seeds K]
+ *                                       [--json] [--cases id,id…] [--jobs N] [--no-build]
+ *
+ * Each bug is judged at its file's own seed; --bug-seeds K also checks it at --seed 0…K−1 and says
+ * whether it is detected at the right node with the same kind at every one of them (`stable`).
+ * `--from FILE` prints the table of a run saved with --json, without checking anything.
  *
  * Prints a table and the totals, or with --json one machine-readable document (see `CorpusRun`), so a
  * test can reuse the measurement. Exit 0 when the run completed (whatever the figures), 2 on bad usage
@@ -179,9 +183,20 @@ export interface CaseResult {
   /** The expected kind (or an accepted one), at the right node, with the expected factor. */
   exact: boolean;
   twin: { seeds: number[]; passed: number; failures: { seed: number; exit: number | null; failing: string[]; failingGradients: string[]; error?: string }[] };
+  /** With --bug-seeds: the bug at other seeds (same judging), and whether every one agrees with the file's seed. */
+  bugSeeds?: { seed: number; detected: boolean; rightNode: boolean; kind?: string }[];
+  stable?: boolean;
 }
 
-function judge(c: CorpusCase, bug: CheckOutcome, twins: { seed: number; outcome: CheckOutcome }[]): CaseResult {
+function judgeBug(c: CorpusCase, bug: CheckOutcome) {
+  const atFault = bug.failing.includes(c.node) || bug.suspect.includes(c.node);
+  const detected = bug.exit === 1 || (c.expected.suspect === true && bug.suspect.length > 0);
+  const rightNode = atFault && bug.failing.every((id) => id === c.node);
+  const kind = bug.failing.includes(c.node) ? bug.atNode?.kind : undefined;
+  return { detected, rightNode, kind };
+}
+
+function judge(c: CorpusCase, bug: CheckOutcome, twins: { seed: number; outcome: CheckOutcome }[], others: { seed: number; outcome: CheckOutcome }[]): CaseResult {
   const atFault = bug.failing.includes(c.node) || bug.suspect.includes(c.node);
   const detected = bug.exit === 1 || (c.expected.suspect === true && bug.suspect.length > 0);
   const rightNode = atFault && bug.failing.every((id) => id === c.node);
@@ -193,10 +208,14 @@ function judge(c: CorpusCase, bug: CheckOutcome, twins: { seed: number; outcome:
   const failures = twins
     .filter((t) => t.outcome.exit !== 0)
     .map((t) => ({ seed: t.seed, exit: t.outcome.exit, failing: t.outcome.failing, failingGradients: t.outcome.failingGradients, ...(t.outcome.error ? { error: t.outcome.error } : {}) }));
+  const bugSeeds = others.map((o) => ({ seed: o.seed, ...judgeBug(c, o.outcome) }));
   return {
     id: c.id, class: c.class, node: c.node, expected: c.expected, lastNode: c.lastNode === true, bug,
     detected, rightNode, kind, specific: rightNode && kind !== undefined && kind !== "mismatch", exact,
     twin: { seeds: twins.map((t) => t.seed), passed: twins.length - failures.length, failures },
+    ...(others.length
+      ? { bugSeeds, stable: bugSeeds.every((b) => b.detected === detected && b.rightNode === rightNode && b.kind === kind) }
+      : {}),
   };
 }
 
@@ -206,6 +225,7 @@ function judge(c: CorpusCase, bug: CheckOutcome, twins: { seed: number; outcome:
 export interface CorpusRun {
   mode: string;
   seeds: number;
+  bugSeeds: number;
   cases: CaseResult[];
   totals: {
     cases: number;
@@ -221,6 +241,8 @@ export interface CorpusRun {
     errors: number;
     /** Twins that failed at one seed or more (each is a false alarm, or a wrong twin). */
     falseAlarms: number;
+    /** With --bug-seeds: bugs judged the same at every seed. */
+    stable?: number;
   };
 }
 
@@ -228,31 +250,33 @@ export interface CorpusRun {
 export class UsageError extends Error {}
 
 function usage(why: string): never {
-  throw new UsageError(`${why}\nusage: node --import tsx scripts/corpus.ts [--mode exhaustive|sampled|fast] [--seeds N] [--json] [--cases id,id…] [--jobs N] [--no-build]`);
+  throw new UsageError(`${why}\nusage: node --import tsx scripts/corpus.ts [--mode exhaustive|sampled|fast] [--seeds N] [--bug-seeds K] [--json] [--cases id,id…] [--jobs N] [--no-build] [--from RUN.json]`);
 }
 
 function parseArgs(argv: string[]) {
-  const o = { mode: "exhaustive", seeds: 10, json: false, cases: undefined as string[] | undefined, jobs: 2, build: true };
+  const o = { mode: "exhaustive", seeds: 10, bugSeeds: 0, json: false, cases: undefined as string[] | undefined, jobs: 2, build: true, from: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => argv[++i] ?? usage(`${a} needs a value`);
     if (a === "--mode") {
       o.mode = value();
       if (!["exhaustive", "sampled", "fast"].includes(o.mode)) usage(`--mode ${o.mode}: expected exhaustive, sampled or fast`);
-    } else if (a === "--seeds" || a === "--jobs") {
+    } else if (a === "--seeds" || a === "--bug-seeds" || a === "--jobs") {
       const n = Number(value());
-      if (!Number.isInteger(n) || n < (a === "--seeds" ? 0 : 1)) usage(`${a}: expected a whole number`);
+      if (!Number.isInteger(n) || n < (a === "--jobs" ? 1 : 0)) usage(`${a}: expected a whole number`);
       if (a === "--seeds") o.seeds = n;
+      else if (a === "--bug-seeds") o.bugSeeds = n;
       else o.jobs = n;
     } else if (a === "--json") o.json = true;
     else if (a === "--no-build") o.build = false;
     else if (a === "--cases") o.cases = value().split(",").filter(Boolean);
+    else if (a === "--from") o.from = value();
     else usage(`unknown argument ${a}`);
   }
   return o;
 }
 
-export async function runCorpus(options: { mode: string; seeds: number; cases?: string[]; jobs: number }): Promise<CorpusRun> {
+export async function runCorpus(options: { mode: string; seeds: number; bugSeeds?: number; cases?: string[]; jobs: number }): Promise<CorpusRun> {
   let cases = loadManifest();
   if (options.cases) {
     const unknown = options.cases.filter((id) => !cases.some((c) => c.id === id));
@@ -260,17 +284,28 @@ export async function runCorpus(options: { mode: string; seeds: number; cases?: 
     cases = cases.filter((c) => options.cases!.includes(c.id));
   }
   const seeds = Array.from({ length: options.seeds }, (_, i) => i);
+  const bugSeeds = Array.from({ length: options.bugSeeds ?? 0 }, (_, i) => i);
   const tasks = cases.flatMap((c) => [
     () => runCheck(join(corpusDir, c.id, "bug.gradnet.ts"), options.mode, undefined, c.node),
     ...seeds.map((s) => () => runCheck(join(corpusDir, c.id, "fixed.gradnet.ts"), options.mode, s, c.node)),
+    ...bugSeeds.map((s) => () => runCheck(join(corpusDir, c.id, "bug.gradnet.ts"), options.mode, s, c.node)),
   ]);
   const outcomes = await pool(tasks, options.jobs);
-  const per = 1 + seeds.length;
-  const results = cases.map((c, i) => judge(c, outcomes[i * per], seeds.map((seed, k) => ({ seed, outcome: outcomes[i * per + 1 + k] }))));
+  const per = 1 + seeds.length + bugSeeds.length;
+  const results = cases.map((c, i) => {
+    const at = (k: number) => outcomes[i * per + k];
+    return judge(
+      c,
+      at(0),
+      seeds.map((seed, k) => ({ seed, outcome: at(1 + k) })),
+      bugSeeds.map((seed, k) => ({ seed, outcome: at(1 + seeds.length + k) })),
+    );
+  });
   const count = (f: (r: CaseResult) => boolean) => results.filter(f).length;
   return {
     mode: options.mode,
     seeds: options.seeds,
+    bugSeeds: options.bugSeeds ?? 0,
     cases: results,
     totals: {
       cases: results.length,
@@ -281,11 +316,12 @@ export async function runCorpus(options: { mode: string; seeds: number; cases?: 
       expectedSpecific: count((r) => r.expected.kind !== "mismatch"),
       errors: count((r) => r.bug.exit === 2 || r.bug.error !== undefined),
       falseAlarms: count((r) => r.twin.failures.length > 0),
+      ...(options.bugSeeds ? { stable: count((r) => r.stable === true) } : {}),
     },
   };
 }
 
-function table(run: CorpusRun): string {
+export function table(run: CorpusRun): string {
   const expectedText = (e: CorpusCase["expected"]) =>
     `${e.kind}${e.factor !== undefined ? ` ×${fraction(e.factor)}` : ""}${e.suspect ? " (suspect)" : ""}`;
   const givenText = (r: CaseResult) => {
@@ -304,8 +340,9 @@ function table(run: CorpusRun): string {
     r.rightNode ? "yes" : r.bug.failing.length ? `NO (${r.bug.failing.join(", ")})` : "NO",
     r.exact ? "yes" : r.specific ? "other" : "no",
     `${r.twin.passed}/${r.twin.seeds.length}${r.twin.failures.length ? ` FAIL at seed ${r.twin.failures.map((f) => f.seed).join(",")}` : ""}`,
+    ...(run.bugSeeds ? [r.stable ? "same" : `differs at seed ${r.bugSeeds!.filter((b) => b.detected !== r.detected || b.rightNode !== r.rightNode || b.kind !== r.kind).map((b) => b.seed).join(",")}`] : []),
   ]);
-  const head = ["case", "expected", "given at the node", "detected", "right node", "exact kind", "twin passes"];
+  const head = ["case", "expected", "given at the node", "detected", "right node", "exact kind", "twin passes", ...(run.bugSeeds ? [`bug at seeds 0…${run.bugSeeds - 1}`] : [])];
   const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
   const line = (cells: string[]) => cells.map((c, k) => c.padEnd(widths[k])).join("  ").trimEnd();
   const t = run.totals;
@@ -317,6 +354,7 @@ function table(run: CorpusRun): string {
     "",
     `${t.cases} bugs: ${t.detected} detected, ${t.rightNode} at the right node (and nowhere else), ${t.specific} with a specific diagnosis (kind ≠ mismatch; a perfect GradLens: ${t.expectedSpecific}), ${t.exact} with the expected kind; ${t.errors} could not be checked.`,
     `${t.cases} corrected twins: ${t.cases - t.falseAlarms} pass at every seed, ${t.falseAlarms} false alarm${t.falseAlarms === 1 ? "" : "s"}.`,
+    ...(t.stable !== undefined ? [`${t.stable} of ${t.cases} bugs are judged the same (detected, node, kind) at every one of --seed 0…${run.bugSeeds - 1}.`] : []),
   ].join("\n");
 }
 
@@ -330,6 +368,10 @@ function fraction(x: number): string {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  if (o.from) {
+    process.stdout.write(`${table(JSON.parse(readFileSync(o.from, "utf8")) as CorpusRun)}\n`);
+    return;
+  }
   if (o.build) {
     const b = spawnSync(process.execPath, ["scripts/build.mjs"], { cwd: root, encoding: "utf8" });
     if (b.status !== 0) throw new UsageError(`node scripts/build.mjs failed:\n${b.stderr || b.stdout}`);
