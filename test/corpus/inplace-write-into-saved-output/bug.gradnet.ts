@@ -6,7 +6,7 @@
 //
 // swiglu(a, b) = silu(a)·b: dL/da = g·b·silu'(a), dL/db = g·silu(a), returned as new tensors.
 // exp(x): dL/dx = g·e^x = g·y, read from its own (saved) output y.
-import { defineOp, map, network, tensor, zip } from "gradlens";
+import { defineOp, map, network, zip } from "gradlens";
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
