@@ -233,6 +233,20 @@ describe("one session, NumPy ops", { skip: needNumpy }, () => {
     session.release("all");
   });
 
+  test("forward_many: k whole values of one argument in one call, each as a single forward gives", () => {
+    const op = session.load(layers, "affine", { params: ["w", "b"] });
+    const x = seq([2, 3], (i) => i / 5), w = seq([3, 2], (i) => Math.sqrt(i)), b = t([2], [1, 2]);
+    const values = seq([3, 2, 3], (i) => Math.sin(i * 1.7));
+    const outputs = session.forwardMany(op, [x], { w, b }, { input: 0, values });
+    assert.deepEqual(outputs.shape, [3, 2, 2]);
+    for (let k = 0; k < 3; k++) {
+      const single = session.evaluate(op, [{ shape: [2, 3], data: values.data.slice(6 * k, 6 * k + 6) }], { w, b });
+      assert.deepEqual(Array.from(outputs.data.subarray(4 * k, 4 * k + 4)), Array.from(single.data), `value ${k}`);
+    }
+    const wrong = expectPythonError(() => session.forwardMany(op, [x], { w, b }, { param: "w", values }), "bad-request");
+    assert.equal(wrong.message, "forward_many: values of shape [3, 2, 3] for w of shape [3, 2]");
+  });
+
   test("backward_batch: k upstream gradients in one call, each row as its own backward gives", () => {
     const op = session.load(layers, "affine", { params: ["w", "b"] });
     const x = seq([2, 3], (i) => i - 1), w = seq([3, 2], (i) => 1 / (i + 1)), b = t([2], [0, 0]);

@@ -831,6 +831,31 @@ def do_backward_batch(request):
     return {"inputs": inputs, "params": params}
 
 
+def stacked_forwards(op, call, position, k, value_at, what):
+    """The forward k times, argument `position` replaced by value_at(row, a fresh copy of it), every
+    other argument a fresh copy as given: the outputs stacked, [k, *output shape]."""
+    outputs = None
+    for row in range(k):
+        args = call.fresh_args()
+        args[position] = value_at(row, args[position])
+        out, _ = op.call_forward(args, keep=False)
+        if outputs is None:
+            outputs = np.empty((k,) + out.shape)
+        elif out.shape != outputs.shape[1:]:
+            raise op.bad_return("forward", "out of shape %s at %s %s, %s before" % (
+                shape_text(out.shape), what, call.arg_names[position], shape_text(outputs.shape[1:])))
+        outputs[row] = out
+    return outputs if outputs is not None else np.empty((0,))
+
+
+def float_argument(call, which, request_type):
+    position = call.position(which)
+    base = call.args[position]
+    if not isinstance(base, np.ndarray) or base.dtype != np.float64:
+        raise RunnerError("bad-request", "%s: %s is not a float64 array" % (request_type, call.arg_names[position]))
+    return position, base
+
+
 def do_forward_batch(request):
     """Central-difference work for one (op, argument) in one round trip: the forward at
     a ± h·e_i for each index i (or a ± h·v for each direction v), every other argument fixed.
@@ -838,46 +863,49 @@ def do_forward_batch(request):
     op = get_op(request)
     call = make_call(op, request)
     perturb = request["perturb"]
-    position = call.position(perturb)
-    base = call.args[position]
-    if not isinstance(base, np.ndarray) or base.dtype != np.float64:
-        raise RunnerError("bad-request", "forward_batch: %s is not a float64 array" % call.arg_names[position])
+    position, base = float_argument(call, perturb, "forward_batch")
+    name = call.arg_names[position]
     h = float(perturb["h"])
     indices = perturb.get("indices")
     directions = perturb.get("directions")
     if indices is not None:
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         if indices.size and (indices.min() < 0 or indices.max() >= base.size):
-            raise RunnerError("bad-request", "forward_batch: an index outside %s's %d entries" % (call.arg_names[position], base.size))
-        k = indices.size
-    elif directions is not None:
-        if directions.shape[1:] != base.shape:
-            raise RunnerError("bad-request", "forward_batch: directions of shape %s for %s of shape %s" % (
-                shape_text(directions.shape), call.arg_names[position], shape_text(base.shape)))
-        k = directions.shape[0]
-    else:
-        raise RunnerError("bad-request", "forward_batch: give perturb.indices or perturb.directions")
-    plus = minus = None
-    for row in range(k):
-        for sign in (1, -1):
-            args = call.fresh_args()
-            if indices is not None:
-                flat = args[position].reshape(-1)
+            raise RunnerError("bad-request", "forward_batch: an index outside %s's %d entries" % (name, base.size))
+
+        def moved(sign):
+            def value_at(row, a):
+                flat = a.reshape(-1)  # a view: a is a fresh C-ordered copy
                 i = indices[row]
                 flat[i] = flat[i] + h if sign > 0 else flat[i] - h
-            else:
-                args[position] = base + h * directions[row] if sign > 0 else base - h * directions[row]
-            out, _ = op.call_forward(args, keep=False)
-            if plus is None:
-                plus = np.empty((k,) + out.shape)
-                minus = np.empty((k,) + out.shape)
-            elif out.shape != plus.shape[1:]:
-                raise op.bad_return("forward", "out of shape %s at a perturbed %s, %s before" % (
-                    shape_text(out.shape), call.arg_names[position], shape_text(plus.shape[1:])))
-            (plus if sign > 0 else minus)[row] = out
-    if plus is None:
-        plus = minus = np.empty((0,))
-    return {"plus": plus, "minus": minus}
+                return a
+            return value_at
+
+        k = indices.size
+        return {"plus": stacked_forwards(op, call, position, k, moved(1), "a perturbed"),
+                "minus": stacked_forwards(op, call, position, k, moved(-1), "a perturbed")}
+    if directions is not None:
+        if directions.shape[1:] != base.shape:
+            raise RunnerError("bad-request", "forward_batch: directions of shape %s for %s of shape %s" % (
+                shape_text(directions.shape), name, shape_text(base.shape)))
+        k = directions.shape[0]
+        return {"plus": stacked_forwards(op, call, position, k, lambda row, a: base + h * directions[row], "a perturbed"),
+                "minus": stacked_forwards(op, call, position, k, lambda row, a: base - h * directions[row], "a perturbed")}
+    raise RunnerError("bad-request", "forward_batch: give perturb.indices or perturb.directions")
+
+
+def do_forward_many(request):
+    """The forward at k whole values of one argument (values [k, *argument shape]), every other
+    argument fixed: what an end-to-end difference feeds a node downstream of a perturbed entry."""
+    op = get_op(request)
+    call = make_call(op, request)
+    replace = request["replace"]
+    position, base = float_argument(call, replace, "forward_many")
+    values = replace["values"]
+    if values.shape[1:] != base.shape:
+        raise RunnerError("bad-request", "forward_many: values of shape %s for %s of shape %s" % (
+            shape_text(values.shape), call.arg_names[position], shape_text(base.shape)))
+    return {"outputs": stacked_forwards(op, call, position, values.shape[0], lambda row, a: values[row].copy(), "another")}
 
 
 def do_release(request):
@@ -894,6 +922,7 @@ HANDLERS = {
     "backward": do_backward,
     "backward_batch": do_backward_batch,
     "forward_batch": do_forward_batch,
+    "forward_many": do_forward_many,
     "release": do_release,
 }
 

@@ -315,6 +315,18 @@ export class PythonSession {
     return { plus: r.plus as Tensor, minus: r.minus as Tensor };
   }
 
+  /**
+   * The forward at k whole values of one argument (`values` [k, ...its shape]), every other argument as
+   * given, in one round trip: the outputs [k, ...output shape]. For end-to-end differences, where an
+   * entry perturbed upstream changes this node's input as a whole.
+   */
+  forwardMany(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, replace: ({ input: number } | { param: string }) & { values: Tensor }, options: CallOptions = {}): Tensor {
+    const w = new FrameWriter();
+    const which = "input" in replace ? { input: replace.input } : { param: replace.param };
+    const r = this.call({ type: "forward_many", op: op.id, ...callArgs(w, inputs, params, options), replace: { ...which, values: w.ref(replace.values) } }, w, `forward of ${op.ref}`);
+    return r.outputs as Tensor;
+  }
+
   /** Drop cached forwards. */
   release(handles: readonly number[] | "all"): void {
     if (this.ended) return;
