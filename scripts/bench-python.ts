@@ -113,7 +113,7 @@ const tsBackwards = median(() => {
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`.padStart(10);
 console.log(`affine x [${B}, ${D}] (${entries} entries) · w [${D}, ${M}] + b: ${2 * entries} perturbed forwards, ${outputs} one-hot backwards; ${python}, median of ${runs}`);
 console.log(`  start (interpreter + NumPy + load)      ${ms(startSeconds)}`);
-console.log(`  empty round trip                        ${ms(emptyRoundTrip)}`);
+console.log(`  empty round trip                        ${`${(emptyRoundTrip * 1e6).toFixed(0)} µs`.padStart(10)}`);
 console.log(`  forwards:  ${2 * entries} requests ${ms(singleForwards)}   one forward_batch  ${ms(batchForwards)}   TypeScript ${ms(tsForwards)}`);
 console.log(`  backwards: ${outputs} requests ${ms(singleBackwards)}   one backward_batch ${ms(batchBackwards)}   TypeScript ${ms(tsBackwards)}`);
 const pythonLocal = batchForwards + batchBackwards, tsLocal = tsForwards + tsBackwards;
