@@ -22,11 +22,13 @@ export type Nested = number | Nested[];
 export type Attrs = Record<string, unknown>;
 
 export interface AttrSpec {
-  type: "int" | "number" | "bool" | "int[]" | "int|int[]";
+  type: "int" | "number" | "bool" | "int[]" | "int|int[]" | "string";
   required?: boolean;
   default?: unknown;
   /** Smallest allowed value (for numbers / each int of an array). */
   min?: number;
+  /** For a "string": the values it may take (gelu's `approximate`: "none" or "tanh"). */
+  values?: readonly string[];
   doc: string;
 }
 

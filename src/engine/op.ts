@@ -14,11 +14,13 @@ import type { IncrementalRule } from "./incremental/rule.js";
 export type Attrs = Record<string, unknown>;
 
 export interface AttrSpec {
-  type: "int" | "number" | "bool" | "int[]" | "int|int[]";
+  type: "int" | "number" | "bool" | "int[]" | "int|int[]" | "string";
   required?: boolean;
   default?: unknown;
   /** Smallest allowed value (for numbers / each int of an array). */
   min?: number;
+  /** For a "string": the values it may take (gelu's `approximate`: "none" or "tanh"). */
+  values?: readonly string[];
   doc: string;
 }
 
@@ -68,8 +70,9 @@ export interface ParamSpec {
  * custom op is always recomputed whole, whatever it declares).
  * - `elementwise`: one input, y[i] depends on x[i] alone; the op's forward on a
  *   gathered [n] vector of entries gives those n outputs.
- * - `broadcast`: two inputs with the trailing-dims broadcast, y[i] = f(a[i], b[i mod |b|]);
- *   the forward on two gathered [n] vectors gives those n outputs.
+ * - `broadcast`: inputs with the trailing-dims broadcast, each of the output's shape or a
+ *   suffix of it: y[i] = f(a[i], b[i mod |b|]) (add), or f(mask[i mod |mask|], a[i], b[i mod |b|])
+ *   (where); the forward on the gathered [n] vectors gives those n outputs.
  * - `rowwise`: one input; each row along one axis is computed on its own (the
  *   axis the attribute `axisAttr` names, else always the last). The evaluator goes
  *   sparse when that axis is the last one: the forward on the gathered changed rows

@@ -105,10 +105,12 @@ describe("a new built-in op is its definition and a registration", () => {
 describe("facts the rest of the engine reads from the ops", () => {
   test("every shipped elementwise, broadcast or row-wise built-in declares it, and linear has its own rule", () => {
     const by = (kind: string) => builtinOpList.filter((op) => op.locality?.kind === kind).map((op) => op.name);
-    assert.deepEqual(by("elementwise"), ["relu", "leaky_relu", "sigmoid", "tanh", "exp", "log", "softplus"]);
-    assert.deepEqual(by("broadcast"), ["add", "sub", "mul"]);
-    assert.deepEqual(by("rowwise"), ["softmax", "log_softmax", "layer_norm"]);
-    assert.deepEqual(builtinOpList.filter((op) => op.incremental).map((op) => op.name), ["linear"]);
+    assert.deepEqual(by("elementwise"), [
+      "relu", "leaky_relu", "sigmoid", "tanh", "exp", "log", "softplus", "gelu", "silu", "elu", "sqrt", "abs", "pow", "scale", "clamp",
+    ]);
+    assert.deepEqual(by("broadcast"), ["add", "sub", "mul", "div", "maximum", "minimum", "where"]);
+    assert.deepEqual(by("rowwise"), ["softmax", "log_softmax", "layer_norm", "rms_norm"]);
+    assert.deepEqual(builtinOpList.filter((op) => op.incremental).map((op) => op.name), ["linear", "embedding"]);
   });
 
   test("the label losses in messages are the ops with labelInputs", () => {

@@ -47,6 +47,13 @@ export function attrSchema(spec: AttrSpec): Schema {
       return { description, type: "boolean", errorMessage: "must be true or false", ...withDefault };
     case "int[]":
       return { description, type: "array", items: intSchema(spec.min), errorMessage: `must be an array of ${intsWord(spec.min)}`, ...withDefault };
+    case "string": {
+      const allowed = spec.values ?? [];
+      const words = allowed.map((a) => JSON.stringify(a)).join(", ");
+      return allowed.length
+        ? { description, type: "string", enum: [...allowed], errorMessage: `must be one of ${words}`, ...withDefault }
+        : { description, type: "string", errorMessage: "must be a string", ...withDefault };
+    }
     case "int|int[]": {
       const item = intSchema(spec.min);
       return {
