@@ -19,8 +19,8 @@ export interface AttrSpec {
   default?: unknown;
   /** Smallest allowed value (for numbers / each int of an array). */
   min?: number;
-  /** For a "string": the values it may take (gelu's `approximate`: "none" or "tanh"). */
-  values?: readonly string[];
+  /** For "string": the allowed values. Default: any non-empty string. */
+  oneOf?: string[];
   doc: string;
 }
 

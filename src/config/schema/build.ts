@@ -48,7 +48,7 @@ export function attrSchema(spec: AttrSpec): Schema {
     case "int[]":
       return { description, type: "array", items: intSchema(spec.min), errorMessage: `must be an array of ${intsWord(spec.min)}`, ...withDefault };
     case "string": {
-      const allowed = spec.values ?? [];
+      const allowed = spec.oneOf ?? [];
       const words = allowed.map((a) => JSON.stringify(a)).join(", ");
       return allowed.length
         ? { description, type: "string", enum: [...allowed], errorMessage: `must be one of ${words}`, ...withDefault }

@@ -46,7 +46,7 @@ function checkAttr(op: OpDef, spec: AttrSpec, v: unknown, path: SpecPath): void 
     case "int[]": ok = Array.isArray(v) && v.every(isInt); want = `an array of ${bound.replace(/^an? /, "")}s`; break;
     case "int|int[]": ok = isInt(v) || (Array.isArray(v) && v.length > 0 && v.every(isInt)); want = `${bound} or an array of them`; break;
     case "string": {
-      const allowed = spec.values ?? [];
+      const allowed = spec.oneOf ?? [];
       ok = typeof v === "string" && (allowed.length === 0 || allowed.includes(v));
       want = allowed.length ? `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` : "a string";
       break;

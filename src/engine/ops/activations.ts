@@ -23,7 +23,7 @@ const normalCdf = (x: number): number => 0.5 * erfc(-x * SQRT1_2);
 const geluAttrs: Record<string, AttrSpec> = {
   approximate: {
     type: "string",
-    values: ["none", "tanh"],
+    oneOf: ["none", "tanh"],
     default: "none",
     doc: "\"none\": the exact x·Φ(x) with the erf; \"tanh\": ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as GPT-2 and PyTorch's approximate='tanh'.",
   },
