@@ -14,12 +14,15 @@ import type { IncrementalRule } from "./incremental/rule.js";
 export type Attrs = Record<string, unknown>;
 
 export interface AttrSpec {
-  type: "int" | "number" | "bool" | "int[]" | "int|int[]" | "string";
+  type: "int" | "number" | "bool" | "int[]" | "int|int[]" | "string" | "string[]";
   required?: boolean;
   default?: unknown;
   /** Smallest allowed value (for numbers / each int of an array). */
   min?: number;
-  /** For "string": the allowed values. Default: any non-empty string. */
+  /** Largest allowed value (for numbers / each int of an array); with `maxExclusive`, values must stay below it. */
+  max?: number;
+  maxExclusive?: boolean;
+  /** For "string" (and each entry of "string[]"): the allowed values. Default: any non-empty string. */
   oneOf?: string[];
   doc: string;
 }
@@ -52,6 +55,11 @@ export interface JacobianResult {
 export interface ShapeContext {
   inputShapes: number[][];
   attrs: Attrs;
+  /**
+   * For each input, its number of classes when it is a "classes" input (labels or ids), else undefined:
+   * an op that takes ids (`idInputs`) can size a table from it. Not given outside a graph (op tests).
+   */
+  inputClasses?: (number | undefined)[];
 }
 
 export type InitKind = "zeros" | "ones" | "normal" | "uniform-fan-in";
@@ -95,6 +103,11 @@ export interface OpDef {
   arity?: number | [number, number];
   /** Input positions that carry integer class labels: never differentiated. */
   labelInputs?: number[];
+  /**
+   * Input positions that take integer ids (an embedding's token ids): they must come from a "classes"
+   * input (integers in [0, classes)) and are never differentiated.
+   */
+  idInputs?: number[];
   /** Attribute schema (JSON networks are validated against it). */
   attrs?: Record<string, AttrSpec>;
   params?: Record<string, ParamSpec>;

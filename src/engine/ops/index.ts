@@ -60,8 +60,11 @@ export const builtinOpNames: readonly string[] = [...builtinOps.keys()];
 const inWords = (names: readonly string[]): string =>
   names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
 
-/** The built-ins that take class labels (`labelInputs`), in words for messages: "cross_entropy, nll or softmax_cross_entropy". */
-export const labelOpsInWords: string = inWords(builtinOpList.filter((op) => op.labelInputs?.length).map((op) => op.name).sort());
+/**
+ * The built-ins that take class labels (`labelInputs`) or ids (`idInputs`), in words for messages:
+ * "cross_entropy, nll or softmax_cross_entropy".
+ */
+export const labelOpsInWords: string = inWords(builtinOpList.filter((op) => op.labelInputs?.length || op.idInputs?.length).map((op) => op.name).sort());
 
 /**
  * What a diagnosis may add about this op: its own `diagnosisHints`. A custom op
