@@ -97,6 +97,10 @@ describe("registry", () => {
     }
   });
 
+  test("id inputs: embedding takes integer ids as input 1; nothing else does", () => {
+    for (const o of builtinOpList) assert.deepEqual(o.idInputs, o.name === "embedding" ? [0] : undefined, o.name);
+  });
+
   test("label inputs: cross_entropy, nll, softmax_cross_entropy mark input 1; nothing else has labels", () => {
     for (const o of builtinOpList) {
       const expected = ["cross_entropy", "nll", "softmax_cross_entropy"].includes(o.name) ? [1] : undefined;
@@ -362,6 +366,17 @@ describe("shape errors name both shapes and the offending input", () => {
   test("slice: a range that selects nothing", () => shapeError("slice", [[2, 5]], { start: 4, end: 2 }, /selects nothing/, 0));
   test("slice: axis out of range", () => shapeError("slice", [[2, 5]], { axis: 2, start: 0 }, /axis 2.*\[2, 5\]/, 0));
   test("embedding: scalar ids", () => shapeError("embedding", [[]], { num: 3, dim: 2 }, /rank ≥ 1/, 0));
+  test("embedding: no num and ids that are not a classes input", () => shapeError("embedding", [[2, 3]], { dim: 2 }, /needs "num"/, undefined));
+  test("embedding: ids with more classes than the table has rows", () =>
+    assert.throws(
+      () => op("embedding").outputShape!({ inputShapes: [[2, 3]], attrs: { num: 4, dim: 2 }, inputClasses: [6] }),
+      (e: unknown) => e instanceof ShapeError && /6 classes but its table has 4 rows/.test(e.message) && e.inputIndex === 0,
+    ));
+  test("embedding: num defaults to the ids' classes", () => {
+    const ctx = { inputShapes: [[2, 3]], attrs: { dim: 2 }, inputClasses: [7] };
+    assert.deepEqual(op("embedding").outputShape!(ctx), [2, 3, 2]);
+    assert.deepEqual(op("embedding").params!.table.shape(ctx), [7, 2]);
+  });
   test("rms_norm: a scalar x", () => shapeError("rms_norm", [[]], {}, /\[\]/, 0));
   test("attention: k of another width than q", () => shapeError("attention", [[2, 3, 4], [2, 5, 3], [2, 5, 4]], {}, /k \[2, S, 4\].*\[2, 3, 4\].*\[2, 5, 3\]/, 1));
   test("attention: v with another number of keys than k", () => shapeError("attention", [[2, 3, 4], [2, 5, 4], [2, 4, 4]], {}, /v \[2, 5, dv\].*\[2, 4, 4\]/, 2));

@@ -1,6 +1,6 @@
 /**
  * embedding: integer ids (a "classes" input, never differentiated) → rows of a
- * table [num, dim]. y[p, :] = table[ids[p], :] for every position p of the ids, so
+ * table [num, dim] (num defaults to the ids' classes). y[p, :] = table[ids[p], :] for every position p of the ids, so
  * y has the ids' shape plus [dim].
  *
  * The backward is a scatter: dL/dtable[i, :] = Σ over the positions p with ids[p] = i
@@ -10,7 +10,7 @@
  * Its incremental rule: table[i, j] moves only column j of the rows whose id is i,
  * to exactly the new table value (a copy, as the forward makes it).
  */
-import type { AttrSpec, OpDef } from "../op.js";
+import type { AttrSpec, OpDef, ShapeContext } from "../op.js";
 import type { Tensor } from "../tensor.js";
 import type { IncrementalNode, IncrementalRule } from "../incremental/rule.js";
 import { ShapeError } from "../op.js";
@@ -18,9 +18,18 @@ import { shapeText } from "../tensor.js";
 import { jittered } from "./util.js";
 
 const embeddingAttrs: Record<string, AttrSpec> = {
-  num: { type: "int", required: true, min: 1, doc: "Rows of the table: the ids are integers in [0, num)." },
+  num: { type: "int", min: 1, doc: "Rows of the table: the ids are integers in [0, num). Default: the ids input's \"classes\"." },
   dim: { type: "int", required: true, min: 1, doc: "Width of each row (the embedding size)." },
 };
+
+/** The table's rows: `num`, else the classes of the ids input; at least as many as there are classes. */
+function rowsOf({ attrs, inputClasses }: ShapeContext): number {
+  const classes = inputClasses?.[0], num = (attrs.num as number | undefined) ?? classes;
+  if (num === undefined) throw new ShapeError("embedding needs \"num\" (the table's rows) when its ids are not a \"classes\" input");
+  if (classes !== undefined && classes > num)
+    throw new ShapeError(`embedding's ids have ${classes} classes but its table has ${num} rows ("num"): an id could name a row that is not there`, 0);
+  return num;
+}
 
 /** Id at position p, checked: an integer row of the table. */
 function idAt(ids: Tensor, p: number, num: number): number {
@@ -60,15 +69,18 @@ export const embedding: OpDef = {
   summary: "Rows of a table [num, dim] picked by integer ids (a \"classes\" input): y[p, :] = table[ids[p], :]",
   formula: "dL/dtable[i, :] = Σ_{p: ids[p] = i} g[p, :] (repeated ids accumulate); the ids get no gradient",
   arity: 1,
+  idInputs: [0],
   attrs: embeddingAttrs,
   params: {
     // N(0, 1), PyTorch's nn.Embedding default.
-    table: { shape: ({ attrs }) => [attrs.num as number, attrs.dim as number], init: (shape, rng) => jittered(shape, rng, 0, 1) },
+    table: { shape: (ctx) => [rowsOf(ctx), ctx.attrs.dim as number], init: (shape, rng) => jittered(shape, rng, 0, 1) },
   },
   incremental: rule,
-  outputShape: ({ inputShapes: [ids], attrs }) => {
+  outputShape: (ctx) => {
+    const ids = ctx.inputShapes[0];
     if (ids.length === 0) throw new ShapeError(`embedding expects ids of rank ≥ 1 (e.g. [B, T]), got ${shapeText(ids)}`, 0);
-    return [...ids, attrs.dim as number];
+    rowsOf(ctx);
+    return [...ids, ctx.attrs.dim as number];
   },
   forward: ({ inputs: [ids], params: { table } }) => {
     const [num, dim] = table.shape, T = table.data, out = new Float64Array(ids.data.length * dim);

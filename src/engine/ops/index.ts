@@ -62,7 +62,7 @@ const inWords = (names: readonly string[]): string =>
 
 /**
  * The built-ins that take class labels (`labelInputs`) or ids (`idInputs`), in words for messages:
- * "cross_entropy, nll or softmax_cross_entropy".
+ * "cross_entropy, embedding, nll or softmax_cross_entropy".
  */
 export const labelOpsInWords: string = inWords(builtinOpList.filter((op) => op.labelInputs?.length || op.idInputs?.length).map((op) => op.name).sort());
 
