@@ -42,7 +42,7 @@ export function renderDetail(report: Report | undefined, view: GraphView, nodeId
   if (input && !viewNode) {
     const grad = report?.gradients.find((g) => g.name === nodeId && !g.node);
     return h("section", { class: "detail", "data-node": nodeId }, header,
-      h("p", {}, `Input ${shapeText(input.shape)}`, input.classes !== undefined ? `, integer labels in [0, ${input.classes}) — never differentiated` : ""),
+      h("p", {}, `Input ${shapeText(input.shape)}`, input.classes !== undefined ? `, integer labels in [0, ${input.classes}) — never differentiated` : input.constant ? ", constant — never differentiated" : ""),
       grad ? gradientsTable([grad]) : null);
   }
   if (!viewNode) return h("section", { class: "detail" }, h("p", {}, `No node named ${nodeId}.`));
