@@ -6,6 +6,7 @@
 import type { DiagnosisHints, OpDef } from "../op.js";
 import { binaryOps } from "./binary.js";
 import { conv2d } from "./conv2d.js";
+import { dropout } from "./dropout.js";
 import { elementwiseOps } from "./elementwise.js";
 import { linear } from "./linear.js";
 import { lossOps } from "./losses.js";
@@ -15,6 +16,7 @@ import { normOps } from "./norm.js";
 import { reduceOps } from "./reduce.js";
 import { shapeOps } from "./shape.js";
 import { softmaxOps } from "./softmax.js";
+import { split } from "./split.js";
 
 /** Every built-in op, once. */
 export const builtinOpList: readonly OpDef[] = [
@@ -29,6 +31,8 @@ export const builtinOpList: readonly OpDef[] = [
   ...normOps,
   conv2d,
   max_pool2d,
+  split,
+  dropout,
 ];
 
 /** name → op; throws if two ops share a name. */
