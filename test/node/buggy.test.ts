@@ -32,6 +32,8 @@ const buggy: Expected[] = [
   { file: "squared-error-no-2", node: "loss", kind: "scale", factor: 1 / 2, says: /factor 2 .*missing.*2e/ },
   { file: "mean-no-1-over-n", node: "loss", kind: "scale", factor: 12, says: /12 times.*1\/N missing/ },
   { file: "backward-zeros", node: "h", kind: "zero", says: /zero everywhere.*returns zeros/ },
+  // A multi-output cell: the diagnosis names the output (c) and the input (c0) whose path is forgotten.
+  { file: "lstm-forgets-c", node: "cell", kind: "zero", says: /∂c\/∂x, ∂c\/∂h0, ∂c\/∂W and ∂c\/∂b are right, ∂c\/∂c0 is zero — the backward leaves out the path through output c: the gradient it returns for c0 has no gradOutputs\.c · ∂c\/∂c0 term/ },
 ];
 
 const correctFiles = readdirSync(join(root, "examples/custom")).filter((f) => /\.gradnet\.(ts|json)$/.test(f));
