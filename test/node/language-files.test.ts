@@ -76,6 +76,20 @@ describe("every example passes gradlens check (the real CLI, exit 0)", { skip: e
     assert.notEqual(loss("1"), loss("2"));
   });
 
+  test("grads of the LSTM: the saved values reach every backward; the shared W and b, every input but the labels", () => {
+    const run = gradlens("grads", "examples/lstm.gradnet.ts", "--json");
+    assert.equal(run.status, 0, run.stderr);
+    const { grads, loss } = JSON.parse(run.stdout) as { grads: Record<string, unknown>; loss: number };
+    assert.ok(Number.isFinite(loss));
+    assert.deepEqual(Object.keys(grads).sort(), ["W", "b", "c0", "h0", "head.W", "head.b", "x1", "x2", "x3"]);
+  });
+
+  test("grads leaves out a constant input", () => {
+    const run = gradlens("grads", "test/editor/fixtures/gates.gradnet.json", "--json");
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(run.stdout).grads), ["x"]);
+  });
+
   test("the graph of the LSTM: one labelled edge per output used, with its shape", () => {
     const run = gradlens("graph", "examples/lstm.gradnet.ts");
     assert.equal(run.status, 0, run.stderr);

@@ -190,6 +190,14 @@ describe("saved values, one output", () => {
     assert.equal(report.ok, true, JSON.stringify(report.nodes[0].diagnosis));
   });
 
+  test("backward without the forward's saved values runs each forward again for them: the same gradients", () => {
+    const g = buildGraph({ inputs: { x: { shape: [4] } }, nodes: [{ id: "s", op: scaled }, { id: "d", op: "dropout", p: 0.5 }, { id: "l", op: "sum" }] });
+    const { values, saved } = forward(g);
+    const withSaved = backward(g, values, saved), without = backward(g, values);
+    assert.deepEqual(Array.from(without.values.get("x")!.data), Array.from(withSaved.values.get("x")!.data));
+    assert.ok(withSaved.values.get("x")!.data.some((v) => v !== 0));
+  });
+
   test("{ output } with a non-tensor output is an error naming the op", () => {
     const bad = defineOp({ name: "bad", forward: () => ({ output: [1, 2] }) as never, backward: ({ gradOutput: g }) => ({ inputs: [g] }) });
     assert.match(userOpError(() => buildGraph({ inputs: { x: { shape: [2] } }, nodes: [{ id: "b", op: bad }] })).message, /^b \(bad\): forward returned \{ output, saved \} whose output is an array/);

@@ -9,6 +9,7 @@ import { isTensor, sameShape, shapeText, sizeOf, tensor, type Tensor } from "../
 import type { BackwardResult, ForwardRng, JacobianResult } from "../op.js";
 import type { Graph, GraphNode } from "./types.js";
 import { describeValue, UserOpError } from "./user-op.js";
+import { callForward } from "./run-node.js";
 import { paramName } from "../../shared/names.js";
 
 export interface Gradients {
@@ -21,7 +22,9 @@ export interface Gradients {
 /**
  * Backpropagation: the reverse topological walk, each node's backward is upstream × local.
  * `values` and `saved`: what the forward pass gave (ForwardResult) — a node whose forward
- * saved something gets it back here.
+ * saved something gets it back here. Without `saved`, each node's forward is run again at
+ * its values to get what it saves (the same rng stream, so the same mask): correct, one
+ * forward pass slower.
  */
 export function backward(graph: Graph, values: Map<string, Tensor>, saved?: ReadonlyMap<string, unknown>): Gradients {
   const grads = new Map<string, Tensor>();
@@ -44,7 +47,7 @@ export function backward(graph: Graph, values: Map<string, Tensor>, saved?: Read
     const gradOutputs = upstream.map((g, k) => g ?? tensor(outputs[k].shape)); // an output nothing uses: ∂L/∂it = 0
     const result = runBackward(node, {
       inputs: node.inputs.map((i) => values.get(i)!), params: node.params, output: outputs[0], gradOutput: gradOutputs[0],
-      ...(node.outputNames ? { outputs, gradOutputs } : {}), saved: saved?.get(node.id),
+      ...(node.outputNames ? { outputs, gradOutputs } : {}), saved: saved ? saved.get(node.id) : callForward(node, node.inputs.map((i) => values.get(i)!)).saved,
     });
     node.inputs.forEach((name, k) => {
       const g = result.inputs[k];
