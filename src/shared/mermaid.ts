@@ -1,7 +1,8 @@
 /**
  * The computation graph as Mermaid `flowchart` text: one node per input and per op
- * node (id, op, output shape), edges labelled with the shape flowing along them, and
- * a class per check status. Used by `gradlens graph`, the webview and the `--html` page.
+ * node (id, op, output shape — each output's, for a node with several), edges labelled
+ * with the shape flowing along them (and the output's name, "h [4, 8]", when it leaves a
+ * node with several outputs: one edge per output used), and a class per check status. Used by `gradlens graph`, the webview and the `--html` page.
  *
  * Node and input ids are the user's text, so they never become Mermaid syntax:
  * Mermaid ids are generated (n0, n1, …) and every label is written inside quotes with
@@ -78,24 +79,40 @@ export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): Merm
     const kind = input.classes !== undefined ? `labels, ${input.classes} classes` : input.constant ? "constant" : "input";
     lines.push(`  ${id}[/"${escapeLabel(input.id)}<br>${escapeLabel(kind)} ${shapeLabel(input.shape)}"/]`);
   }
+  // A value a node reads: an input or node id, or "node:output" of a node with several outputs.
+  const outputOf = new Map<string, { node: string; name: string }>();
+  const outputNode = nodePart(view.output);
   for (const node of view.nodes) {
     const id = assign(node.id, node.status ?? "unchecked");
     shapeOf.set(node.id, node.outputShape);
-    const label = `"${escapeLabel(node.id)}<br>${escapeLabel(node.op)} → ${shapeLabel(node.outputShape)}"`;
+    for (const o of node.outputs ?? []) {
+      outputOf.set(`${node.id}:${o.name}`, { node: node.id, name: o.name });
+      shapeOf.set(`${node.id}:${o.name}`, o.shape);
+    }
+    const shapes = node.outputs ? node.outputs.map((o) => `${escapeLabel(o.name)} ${shapeLabel(o.shape)}`).join(", ") : shapeLabel(node.outputShape);
+    const label = `"${escapeLabel(node.id)}<br>${escapeLabel(node.op)} → ${shapes}"`;
     // The loss node gets the subroutine shape (double side bars) so the end of the graph stands out.
-    lines.push(node.id === view.output ? `  ${id}[[${label}]]` : `  ${id}[${label}]`);
+    lines.push(node.id === outputNode ? `  ${id}[[${label}]]` : `  ${id}[${label}]`);
   }
   for (const node of view.nodes) {
     node.inputs.forEach((source, i) => {
-      const from = mermaidIdOf[source];
+      const output = outputOf.get(source);
+      const from = mermaidIdOf[output ? output.node : source];
       if (from === undefined) return; // an unknown input: the graph builder reports it, the drawing skips it
       const shape = node.inputShapes[i] ?? shapeOf.get(source) ?? [];
-      lines.push(`  ${from} -->|"${shapeLabel(shape)}"| ${mermaidIdOf[node.id]}`);
+      const label = output ? `${escapeLabel(output.name)} ${shapeLabel(shape)}` : shapeLabel(shape);
+      lines.push(`  ${from} -->|"${label}"| ${mermaidIdOf[node.id]}`);
     });
   }
   for (const [cls, style] of Object.entries(statusStyles)) lines.push(`  classDef ${cls} ${style}`);
   for (const [cls, ids] of byClass) lines.push(`  class ${ids.join(",")} ${cls}`);
   return { text: lines.join("\n") + "\n", nodeIdOf, mermaidIdOf };
+}
+
+/** The node of a value name: "cell:h" → "cell" (ids never contain ':'). */
+function nodePart(value: string): string {
+  const colon = value.indexOf(":");
+  return colon < 0 ? value : value.slice(0, colon);
 }
 
 /** The Mermaid source of the computation graph (what `gradlens graph FILE` prints). */

@@ -36,8 +36,8 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
     const graph = loaded.graph;
     if (request.task === "graph") return { kind: "graph", view: { ...describeGraph(graph), nodes: describeGraph(graph).nodes.map((n, i) => ({ ...n, location: located(loaded, graph.nodes[i].specIndex) })) } };
     if (request.task === "grads") {
-      const { values, loss } = forward(graph);
-      const g = backward(graph, values);
+      const { values, loss, saved } = forward(graph);
+      const g = backward(graph, values, saved);
       const grads: Record<string, Nested> = {};
       for (const node of graph.nodes)
         for (const [p, t] of Object.entries(node.params)) grads[paramName(node.id, p)] = toNested(g.params.get(paramName(node.id, p)) ?? { shape: t.shape, data: new Float64Array(t.data.length) });

@@ -36,6 +36,8 @@ const buggy: Expected[] = [
   { file: "backward-zeros", node: "h", kind: "zero", says: /zero everywhere.*returns zeros/ },
   // √d = √8 has no name among the factors a single number is trusted for (2, 1/2, B, …): fast mode says mismatch.
   { file: "attention-no-sqrt-d", node: "att", kind: "scale", factor: Math.sqrt(8), says: /∂att\/∂q is 2\.828 times/, fast: "mismatch" },
+  // A multi-output cell: the diagnosis names the output (c) and the input (c0) whose path is forgotten.
+  { file: "lstm-forgets-c", node: "cell", kind: "zero", says: /∂c\/∂x, ∂c\/∂h0, ∂c\/∂W and ∂c\/∂b are right, ∂c\/∂c0 is zero — the backward leaves out the path through output c: the gradient it returns for c0 has no gradOutputs\.c · ∂c\/∂c0 term/ },
 ];
 
 const correctFiles = readdirSync(join(root, "examples/custom")).filter((f) => /\.gradnet\.(ts|json)$/.test(f));

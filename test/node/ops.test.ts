@@ -5,6 +5,7 @@
  */
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import { backwardOp, callOp, forwardOp } from "../../src/engine/graph.js";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { builtinOpList, builtinOpNames, builtinOps, registerOps } from "../../src/engine/ops/index.js";
@@ -22,7 +23,7 @@ const op = (name: string): OpDef => {
 
 const run = (name: string, inputs: Nested[], attrs: Attrs = {}, params: Record<string, Nested> = {}): Nested =>
   toNested(
-    op(name).forward({
+    forwardOp(op(name), {
       inputs: inputs.map(fromNested),
       attrs,
       params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, fromNested(v)])),
@@ -50,6 +51,9 @@ const DESIGN_OPS = [
 ];
 
 // Issue 10's ops of a transformer block (DESIGN.md names them in "Network language" by example only).
+// The language ops of issue 10 (multi-output split, dropout with the forward's seeded rng).
+const ISSUE_10_OPS = ["split", "dropout"];
+
 const TRANSFORMER_OPS = [
   "gelu", "silu", "elu", "div", "pow", "sqrt", "abs", "clamp", "maximum", "minimum", "scale", "where", "slice",
   "embedding", "rms_norm", "attention",
@@ -57,7 +61,7 @@ const TRANSFORMER_OPS = [
 
 describe("registry", () => {
   test("every op named in DESIGN.md and issue 10 is registered, and nothing else", () => {
-    assert.deepEqual([...builtinOpNames].sort(), [...DESIGN_OPS, ...TRANSFORMER_OPS].sort());
+    assert.deepEqual([...builtinOpNames].sort(), [...DESIGN_OPS, ...TRANSFORMER_OPS, ...ISSUE_10_OPS].sort());
   });
 
   test("the op list above is DESIGN.md's: every backticked name of its \"Built-in ops\" paragraph", (t) => {
@@ -92,7 +96,8 @@ describe("registry", () => {
       assert.ok(o.summary && !o.summary.includes("\n"), `${o.name}: summary`);
       assert.ok(o.formula && o.formula.length > 5, `${o.name}: formula`);
       assert.ok(o.arity !== undefined, `${o.name}: arity`);
-      assert.equal(typeof o.outputShape, "function", `${o.name}: outputShape`);
+      // A multi-output op declares each output's shape instead.
+      assert.equal(typeof (o.outputs ? o.outputShapes : o.outputShape), "function", `${o.name}: ${o.outputs ? "outputShapes" : "outputShape"}`);
       for (const [k, spec] of Object.entries(o.attrs ?? {})) assert.ok(spec.doc.length > 5, `${o.name}.${k}: doc`);
     }
   });
@@ -231,6 +236,45 @@ describe("forward values", () => {
     assertClose(run("conv2d", [x], { filters: 1, kernel: [1, 2], bias: false }, { W: [[[[1, -1]]]] }), [[[[-1, -1], [-1, -1], [-1, -1]]]]);
   });
 
+  test("split: parts along the last axis named \"0\", \"1\"…; along another axis; named parts", () => {
+    const x = fromNested([[1, 2, 3, 4], [5, 6, 7, 8]]);
+    const parts = callOp(op("split"), { inputs: [x], attrs: { sizes: [1, 3] } }).outputs.map(toNested);
+    assert.deepEqual(parts, [[[1], [5]], [[2, 3, 4], [6, 7, 8]]]);
+    assert.deepEqual(callOp(op("split"), { inputs: [x], attrs: { sizes: [1, 1], axis: 0, names: ["top", "bottom"] } }).outputs.map(toNested), [[[1, 2, 3, 4]], [[5, 6, 7, 8]]]);
+    assert.deepEqual((op("split").outputs as (a: Attrs) => string[])({ sizes: [2, 2, 2] }), ["0", "1", "2"]);
+    assert.deepEqual((op("split").outputs as (a: Attrs) => string[])({ sizes: [2, 2], names: ["i", "f"] }), ["i", "f"]);
+  });
+
+  test("split: backward puts each part's gradient where it came from; an unread part's zero stays zero", () => {
+    const x = fromNested([[1, 2, 3], [4, 5, 6]]);
+    const back = backwardOp(op("split"), {
+      inputs: [x], attrs: { sizes: [2, 1] }, output: x, gradOutput: x,
+      gradOutputs: { 0: fromNested([[1, 2], [3, 4]]), 1: fromNested([[0], [0]]) },
+    });
+    assert.deepEqual(toNested(back.inputs![0]!), [[1, 2, 0], [3, 4, 0]]);
+  });
+
+  test("dropout: p 0 is the identity; else kept entries scaled by 1/(1 − p), the rest 0, about p dropped", () => {
+    const x = fromNested(Array.from({ length: 400 }, (_, i) => 1 + i / 100));
+    assert.deepEqual(toNested(forwardOp(op("dropout"), { inputs: [x], attrs: { p: 0 } })), toNested(x));
+    const y = forwardOp(op("dropout"), { inputs: [x], attrs: { p: 0.25 } }, 7);
+    let dropped = 0;
+    y.data.forEach((v, i) => {
+      if (v === 0) dropped++;
+      else assertClose(v, x.data[i] / 0.75, 1e-15, `entry ${i}`);
+    });
+    assert.ok(dropped > 70 && dropped < 130, `${dropped} of 400 dropped, p = 0.25`);
+  });
+
+  test("dropout: the mask is the seed's — the same on every call with one seed, another with another seed", () => {
+    const x = fromNested(Array.from({ length: 64 }, () => 1));
+    const mask = (seed: number) => Array.from(forwardOp(op("dropout"), { inputs: [x], attrs: { p: 0.5 } }, seed).data);
+    assert.deepEqual(mask(3), mask(3));
+    assert.notDeepEqual(mask(3), mask(4));
+    const { outputs, saved } = callOp(op("dropout"), { inputs: [x], attrs: { p: 0.5 } }, 3);
+    assert.deepEqual(Array.from(saved as Float64Array), Array.from(outputs[0].data), "saved: m/(1 − p) (x is all ones)");
+  });
+
   test("max_pool2d: 2×2 windows (stride = kernel), and overlapping windows with stride 1", () => {
     const x = [[[[1, 5, 2, 0], [3, 4, 8, 1], [0, 0, 1, 2], [9, 0, 3, 4]]]];
     assertClose(run("max_pool2d", [x], { kernel: 2 }), [[[[5, 8], [9, 4]]]]);
@@ -287,7 +331,7 @@ describe("forward values", () => {
     assertClose(run("maximum", [[[1, 5], [3, -4]], [2, 0]]), [[2, 5], [3, 0]]);
     assertClose(run("minimum", [[[1, 5], [3, -4]], [2, 0]]), [[1, 0], [2, -4]]);
     assertClose(run("maximum", [[1, 2, 3], 2]), [2, 2, 3]);
-    const nan = op("maximum").forward({ inputs: [fromNested([NaN, 1]), fromNested([0, NaN])], params: {}, attrs: {} });
+    const nan = forwardOp(op("maximum"), { inputs: [fromNested([NaN, 1]), fromNested([0, NaN])] });
     assert.ok(Number.isNaN(nan.data[0]) && Number.isNaN(nan.data[1]), `maximum(NaN, ·) = ${nan.data}`);
   });
 
@@ -356,6 +400,11 @@ describe("shape errors name both shapes and the offending input", () => {
   test("conv2d: kernel larger than the image", () => shapeError("conv2d", [[1, 1, 2, 2]], { filters: 1, kernel: 3 }, /\[3, 3\].*\[1, 1, 2, 2\]/, 0));
   test("conv2d: x must be [B, C, H, W]", () => shapeError("conv2d", [[4, 3]], { filters: 1, kernel: 1 }, /\[4, 3\]/, 0));
   test("max_pool2d: kernel larger than the image", () => shapeError("max_pool2d", [[1, 1, 2, 5]], { kernel: 3 }, /\[1, 1, 2, 5\]/, 0));
+  test("split: sizes that do not add up to the axis", () => {
+    assert.throws(() => op("split").outputShapes!({ inputShapes: [[2, 6]], attrs: { sizes: [4, 4] } }),
+      (e: unknown) => e instanceof ShapeError && /split's "sizes" \[4, 4\] add up to 8, but x \[2, 6\] has 6 along axis 1/.test(e.message) && e.inputIndex === 0);
+    assert.throws(() => op("split").outputShapes!({ inputShapes: [[2, 6]], attrs: { sizes: [3, 3], names: ["a"] } }), /split's "names" gives 1 names for the 2 parts/);
+  });
 
   test("div: [4] with [3, 4]", () => shapeError("div", [[4], [3, 4]], {}, /\[4\].*\[3, 4\]/, 1));
   test("maximum: [3, 4] with [3]", () => shapeError("maximum", [[3, 4], [3]], {}, /\[3, 4\].*\[3\]/, 1));
@@ -656,6 +705,16 @@ const CASES: Record<string, Case[]> = {
     { label: "shared additive mask [3, 5]", inputs: (rng) => [normal([2, 3, 4], rng), normal([2, 5, 4], rng), normal([2, 5, 3], rng), normal([3, 5], rng)] },
     { label: "causal with a mask [2, 4, 4] per batch entry", attrs: { causal: true }, inputs: (rng) => [normal([2, 4, 3], rng), normal([2, 4, 3], rng), normal([2, 4, 3], rng), normal([2, 4, 4], rng)] },
   ],
+  split: [
+    { label: "[3, 8] into [4, 4] (the last axis)", attrs: { sizes: [4, 4] }, inputs: x(3, 8) },
+    { label: "[5, 3] into [1, 2, 2] along axis 0, named", attrs: { sizes: [1, 2, 2], axis: 0, names: ["a", "b", "c"] }, inputs: x(5, 3) },
+    { label: "[2, 6, 3] into [2, 4] along axis 1", attrs: { sizes: [2, 4], axis: 1 }, inputs: x(2, 6, 3) },
+  ],
+  dropout: [
+    { label: "[4, 6] p 0.5", attrs: { p: 0.5 }, inputs: x(4, 6) },
+    { label: "[3, 2, 5] p 0.1", attrs: { p: 0.1 }, inputs: x(3, 2, 5) },
+    { label: "[4, 3] p 0 (the identity)", attrs: { p: 0 }, inputs: x(4, 3) },
+  ],
   max_pool2d: [
     { label: "[2, 3, 4, 6] kernel 2", attrs: { kernel: 2 }, inputs: x(2, 3, 4, 6) },
     { label: "[1, 2, 5, 4] kernel 3 stride 1 (overlapping)", attrs: { kernel: 3, stride: 1 }, inputs: x(1, 2, 5, 4) },
@@ -689,13 +748,14 @@ describe("backward: every op's local Jacobian matches central differences (check
           const rng = new Rng(1000 * seed + 17);
           const inputs = c.inputs(rng);
           const attrs = c.attrs ?? {};
-          // The shape the op promises is the shape it produces.
+          // The shapes the op promises are the shapes it produces.
           const params = paramsFor(o, inputs, attrs, rng);
-          const out = o.forward({ inputs, params, attrs });
-          assert.deepEqual(out.shape, o.outputShape!({ inputShapes: inputs.map((t) => t.shape), attrs }));
+          const out = callOp(o, { inputs, params, attrs }, seed);
+          const ctx = { inputShapes: inputs.map((t) => t.shape), attrs };
+          assert.deepEqual(out.outputs.map((t) => t.shape), o.outputShapes ? Object.values(o.outputShapes(ctx)) : [o.outputShape!(ctx)]);
           const reports = checkOpLocal(o, { inputs, params, attrs, labelInputs: c.ids }, { mode: "exhaustive", seed });
-          const expectedWrts = inputs.length - (o.labelInputs?.length ?? 0) - (c.ids?.length ?? 0) + Object.keys(params).length;
-          assert.equal(reports.length, expectedWrts, "one report per differentiable input and param");
+          const expectedWrts = (inputs.length - (o.labelInputs?.length ?? 0) - (c.ids?.length ?? 0) + Object.keys(params).length) * out.outputs.length;
+          assert.equal(reports.length, expectedWrts, "one report per output and differentiable input and param");
           for (const r of reports) {
             assert.equal(r.status, "pass", `seed ${seed}, ∂${name}/∂${r.wrt}: ${r.status}, worst ${JSON.stringify(r.worst[0])}`);
             assert.equal(r.checked, r.rows * r.cols, "every entry compared");
@@ -727,7 +787,7 @@ describe("backward: every op's local Jacobian matches central differences (check
   test("gradients: a max_pool2d tie is a kink, and the first max gets the gradient", () => {
     const xTie = fromNested([[[[1, 1], [0, -1]]]]);
     assert.equal(checkOpLocal(op("max_pool2d"), { inputs: [xTie], attrs: { kernel: 2 } })[0].status, "kink");
-    const back = op("max_pool2d").backward!({
+    const back = backwardOp(op("max_pool2d"), {
       inputs: [xTie], params: {}, attrs: { kernel: 2 }, output: fromNested([[[[1]]]]), gradOutput: fromNested([[[[3]]]]),
     });
     assertClose(toNested(back.inputs![0]!), [[[[3, 0], [0, 0]]]]);
@@ -738,7 +798,7 @@ describe("backward: every op's local Jacobian matches central differences (check
       const a = fromNested([[1, 2], [3, -1]]), b = fromNested([[1, 0], [5, -1]]);
       const reports = checkOpLocal(op(name), { inputs: [a, b] });
       assert.deepEqual(reports.map((r) => r.status), ["kink", "kink"], name);
-      const back = op(name).backward!({ inputs: [a, b], params: {}, attrs: {}, output: op(name).forward({ inputs: [a, b], params: {}, attrs: {} }), gradOutput: fromNested([[2, 2], [2, 2]]) });
+      const back = backwardOp(op(name), { inputs: [a, b], params: {}, attrs: {}, output: forwardOp(op(name), { inputs: [a, b], params: {}, attrs: {} }), gradOutput: fromNested([[2, 2], [2, 2]]) });
       const [da, db] = back.inputs!.map((t) => toNested(t!));
       assertClose(da, name === "maximum" ? [[2, 2], [0, 2]] : [[2, 0], [2, 2]]);
       assertClose(db, name === "maximum" ? [[0, 0], [2, 0]] : [[0, 2], [0, 0]]);
@@ -757,7 +817,7 @@ describe("backward: every op's local Jacobian matches central differences (check
   test("gradients: embedding accumulates the rows of a repeated id (+=), and gives the ids none", () => {
     const ids = fromNested([[1, 0, 1]]), table = fromNested([[0, 0], [0, 0], [0, 0]]);
     const g = fromNested([[[1, 2], [3, 4], [10, 20]]]);
-    const back = op("embedding").backward!({ inputs: [ids], params: { table }, attrs: { num: 3, dim: 2 }, output: g, gradOutput: g });
+    const back = backwardOp(op("embedding"), { inputs: [ids], params: { table }, attrs: { num: 3, dim: 2 }, output: g, gradOutput: g });
     assert.equal(back.inputs![0], null);
     assertClose(toNested(back.params!.table), [[3, 4], [11, 22], [0, 0]]);
   });
@@ -765,14 +825,14 @@ describe("backward: every op's local Jacobian matches central differences (check
   test("gradients: gelu and silu stay finite and exact in the tails (±40)", () => {
     for (const [name, attrs] of [["gelu", {}], ["gelu", { approximate: "tanh" }], ["silu", {}]] as const) {
       const x = fromNested([-40, 40]);
-      const back = op(name).backward!({ inputs: [x], params: {}, attrs, output: op(name).forward({ inputs: [x], params: {}, attrs }), gradOutput: fromNested([1, 1]) });
+      const back = backwardOp(op(name), { inputs: [x], params: {}, attrs, output: forwardOp(op(name), { inputs: [x], params: {}, attrs }), gradOutput: fromNested([1, 1]) });
       assertClose(toNested(back.inputs![0]!), [0, 1], 1e-12, name);
     }
   });
 
   test("gradients: label inputs get null, never a gradient", () => {
     for (const name of ["cross_entropy", "nll", "softmax_cross_entropy"]) {
-      const back = op(name).backward!({
+      const back = backwardOp(op(name), {
         inputs: [fromNested([[0.3, 0.2, 0.5]]), fromNested([2])], params: {}, attrs: {},
         output: fromNested(0), gradOutput: fromNested(1),
       });

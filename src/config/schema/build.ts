@@ -141,7 +141,7 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
         description: "The network's inputs: name → { shape } (values drawn from N(0, 1)), { values } (fixed), { shape, classes } (integer labels), or with \"constant\": true (never differentiated).",
         type: "object",
         minProperties: 1,
-        propertyNames: { pattern: "^[^.]+$", errorMessage: "must not contain '.' (gradients are named by input name)" },
+        propertyNames: { pattern: "^[^.:]+$", errorMessage: "must not contain '.' or ':' (gradients are named by input name; \"node:output\" reads an output)" },
         additionalProperties: { $ref: "#/definitions/input" },
         errorMessage: "must be an object mapping input names to { \"shape\": [...] }",
       },
@@ -152,7 +152,7 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
         items: { $ref: "#/definitions/node" },
         errorMessage: "must be a non-empty array of nodes",
       },
-      output: { description: "Id of the node whose value is the loss. Default: the last node. A non-scalar output is reduced by a fixed seeded random projection.", type: "string", errorMessage: "must be a node id (a string)" },
+      output: { description: "Id of the node whose value is the loss (\"node:output\" for one output of a multi-output node). Default: the last node. A non-scalar output is reduced by a fixed seeded random projection.", type: "string", errorMessage: "must be a node id (a string)" },
       ops: {
         description: "Custom ops from TypeScript modules: op name → \"./file.ts#exportName\" (relative to this file).",
         type: "object",
@@ -200,10 +200,10 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
         type: "object",
         required: ["id", "op"],
         properties: {
-          id: { description: "Unique name of this node (among nodes and inputs).", type: "string", pattern: "^[^.]+$", errorMessage: "must be a non-empty string without '.' (gradients are named \"<node>.<param>\")" },
+          id: { description: "Unique name of this node (among nodes and inputs).", type: "string", pattern: "^[^.:]+$", errorMessage: "must be a non-empty string without '.' or ':' (gradients are named \"<node>.<param>\", outputs \"<node>:<output>\")" },
           op: { description: "A built-in op, or a custom op named in the top-level \"ops\".", type: "string", errorMessage: "must be an op name (a string)" },
           inputs: {
-            description: "Names of the nodes or inputs this node reads. Default: the previous node (the first input for the first node).",
+            description: "Names of the nodes or inputs this node reads (\"node:output\" for one output of a multi-output node such as split; plain \"node\" is its first). Default: the previous node (the first input for the first node).",
             type: "array",
             items: { type: "string", errorMessage: "must be a node or input id (a string)" },
             errorMessage: "must be an array of node or input ids",

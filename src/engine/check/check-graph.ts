@@ -18,12 +18,12 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
   const progress = throttle(opts.onProgress);
 
   if (opts.local) refuseOversizedJacobians(graph, opts);
-  const { values, loss } = forward(graph);
-  const grads = backward(graph, values);
+  const { values, loss, saved } = forward(graph);
+  const grads = backward(graph, values, saved);
   const nonFinite = firstNonFinite(graph, values);
 
   const tLocal = performance.now();
-  const nodes = checkNodes({ graph, values, opts, seed, nonFinite, notes }, progress);
+  const nodes = checkNodes({ graph, values, saved, opts, seed, nonFinite, notes }, progress);
   const localMs = performance.now() - tLocal;
 
   const tE2E = performance.now();

@@ -9,7 +9,7 @@ export function refuseOversizedJacobians(graph: Graph, opts: CheckOptions): void
   let tensorBytes = 0;
   for (const inp of graph.inputs) tensorBytes += 8 * size(inp.shape) * (isDifferentiable(inp) ? 2 : 1);
   const nodes = graph.nodes.map((node) => {
-    const outputSize = size(node.outputShape);
+    const outputSize = node.outputShapes.reduce((s, shape) => s + size(shape), 0);
     tensorBytes += 16 * outputSize;
     const wrts = node.inputs.flatMap((name, k) => (node.labelInputs.has(k) ? [] : [{ name, size: size(node.inputShapes[k]) }]));
     for (const [name, t] of Object.entries(node.params)) {

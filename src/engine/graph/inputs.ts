@@ -26,6 +26,7 @@ export function planInput(id: string, s: unknown, limits: Limits): PlannedInput 
   if (typeof s !== "object" || s === null || Array.isArray(s)) throw new NetworkError(`input '${id}' must be an object like { "shape": [4, 3] }`, at());
   const spec = s as { shape?: unknown; values?: unknown; classes?: unknown; constant?: unknown };
   if (id.includes(".")) throw new NetworkError(`input name '${id}' must not contain '.'`, at(), "key");
+  if (id.includes(":")) throw new NetworkError(`input name '${id}' must not contain ':' (an output of a multi-output node is read as "<node>:<output>")`, at(), "key");
   let shape: number[] | undefined;
   if (spec.shape !== undefined) shape = checkShape(spec.shape, at("shape"), limits.maxSize);
   if (spec.values !== undefined) {

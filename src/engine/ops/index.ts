@@ -9,6 +9,7 @@ import { arithmeticOps } from "./arithmetic.js";
 import { attention } from "./attention.js";
 import { binaryOps } from "./binary.js";
 import { conv2d } from "./conv2d.js";
+import { dropout } from "./dropout.js";
 import { elementwiseOps } from "./elementwise.js";
 import { embedding } from "./embedding.js";
 import { linear } from "./linear.js";
@@ -21,6 +22,7 @@ import { shapeOps } from "./shape.js";
 import { slice } from "./slice.js";
 import { softmaxOps } from "./softmax.js";
 import { where } from "./where.js";
+import { split } from "./split.js";
 
 /** Every built-in op, once. */
 export const builtinOpList: readonly OpDef[] = [
@@ -41,6 +43,8 @@ export const builtinOpList: readonly OpDef[] = [
   max_pool2d,
   embedding,
   attention,
+  split,
+  dropout,
 ];
 
 /** name → op; throws if two ops share a name. */
