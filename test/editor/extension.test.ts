@@ -225,7 +225,7 @@ describe("GradLens in a real VS Code", function () {
     const title = "GradLens: buggy-softmax";
     let report: Report;
 
-    it("the check names node p, and Problems lists the failure at p's definition", async () => {
+    it("the check names node p, and Problems lists the failure at mySoftmax's backward, linked to p's definition", async () => {
       const editor = await open(uri());
       const checked = nextCheck(uri());
       await runFromPalette("GradLens: Check Gradients");
@@ -242,9 +242,10 @@ describe("GradLens in a real VS Code", function () {
       });
       const errors = diags.filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
       assert.equal(errors.length, 1, diags.map((d) => d.message).join("\n"));
-      assert.equal(errors[0].range.start.line, lineOf(editor.document, '{ id: "p"'), "at node p's line");
+      assert.equal(errors[0].range.start.line, lineOf(editor.document, "backward: ("), "at the backward's line, the code to fix");
+      assert.deepEqual(p.backwardLocation && { line: p.backwardLocation.line }, { line: lineOf(editor.document, "backward: (") + 1 });
       assert.match(errors[0].message, /node "p" \(mySoftmax\).*sign/);
-      assert.equal(errors[0].relatedInformation?.[0]?.location.range.start.line, lineOf(editor.document, "defineOp("));
+      assert.equal(errors[0].relatedInformation?.[0]?.location.range.start.line, lineOf(editor.document, '{ id: "p"'), "linked to node p's line");
     });
 
     it("clicking the failing node in the graph shows its Jacobian heatmaps and the diagnosis", async function () {
