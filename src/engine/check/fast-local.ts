@@ -6,6 +6,7 @@ import type { Tensor } from "../tensor.js";
 import { perturbedForwards, type LocalCheck, type Wrt } from "./local-node.js";
 import { judgeSuspects, suspectCandidates } from "./suspect.js";
 import { finite, maxAbs, range } from "./summary.js";
+import { diagnosisHintsOf } from "../ops/index.js";
 
 /** `u`: the random upstream gradient; `uJ`: backward(u) for this input or parameter, uᵀJ. */
 export function fastLocal(check: LocalCheck, w: Wrt, u: Tensor, uJ: Tensor | null): JacobianReport {
@@ -49,6 +50,6 @@ export function fastLocal(check: LocalCheck, w: Wrt, u: Tensor, uJ: Tensor | nul
     worst: [{ index: [], analytic: a, numeric: n, relError: finite(rel), status, ...(suspect ? { suspect, estimatedError: marks!.estimated[0] } : {}) }],
     ...(suspect ? { suspect, suspectEntries: 1 } : {}),
   };
-  if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, op: node.op.name }, tol);
+  if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, hints: diagnosisHintsOf(node.op) }, tol);
   return report;
 }

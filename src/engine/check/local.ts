@@ -19,6 +19,7 @@ import { forwardRepeats, probeUpstream } from "./reentrancy.js";
 import { centralDifference, stepFor } from "./steps.js";
 import { judgeSuspects, suspectCandidates, type SuspectMarks } from "./suspect.js";
 import { range, summarise } from "./summary.js";
+import { diagnosisHintsOf } from "../ops/index.js";
 
 export interface LocalResult {
   jacobians: JacobianReport[];
@@ -209,7 +210,7 @@ function jacobianReport(check: LocalCheck, p: JacobianPlan, arows: AnalyticRows)
   if (summary.status === "fail") {
     report.diagnosis = diagnose({
       analytic: A, numeric: N, rows: rowOf, cols: colOf, outputShape: output.shape, wrtShape: w.tensor.shape,
-      what: `∂${node.id}/∂${w.name}`, op: node.op.name, batch: batchOf(inputs),
+      what: `∂${node.id}/∂${w.name}`, hints: diagnosisHintsOf(node.op), batch: batchOf(inputs),
       statuses: summary.statuses, wrtValues: w.tensor.data, wrtName: w.name, wrtKind: w.kind,
       factorTensors: factorTensors(check, w), outputValues: output.data, suspect: marks?.suspect,
     }, tol);

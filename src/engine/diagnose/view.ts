@@ -5,6 +5,7 @@
  */
 import { passes, type Tolerance } from "../compare.js";
 import type { Status } from "../../shared/report.js";
+import type { DiagnosisHints } from "../op.js";
 
 export interface DiagnoseInput {
   /** The compared entries, analytic and numeric side by side. */
@@ -20,7 +21,8 @@ export interface DiagnoseInput {
   wrtShape: number[];
   /** For an end-to-end gradient: the flat index of every entry. */
   index?: ArrayLike<number>;
-  op?: string;
+  /** What the op says a diagnosis may add about it (`diagnosisHintsOf(op)` in ops/index.ts), by kind. */
+  hints?: DiagnosisHints;
   /** Batch size, to name a forgotten 1/B. */
   batch?: number;
   /** Each entry's status as the check judged it (kinks and unresolved entries are no evidence); default: pass or fail by the tolerance. */

@@ -72,6 +72,5 @@ export function offDiagonalMissing(v: View): Diagnosis | undefined {
     }
   }
   if (!(diagonalSeen > 0 && offNonZero > 0)) return undefined;
-  const softmax = /softmax/i.test(input.op ?? "");
-  return { kind: "missing-off-diagonal", detail: `the analytic ${input.what} has its diagonal right but every off-diagonal entry (j ≠ k) is zero where the numeric one is not${softmax ? ": dL/dl is missing the j ≠ a terms of the softmax Jacobian — only the diagonal pⱼ(1 − pⱼ) is there; ∂pⱼ/∂lₖ = pⱼ(δⱼₖ − pₖ) also has −pⱼpₖ for j ≠ k" : ": the backward treats each output as depending on its own input only"}.` };
+  return { kind: "missing-off-diagonal", detail: `the analytic ${input.what} has its diagonal right but every off-diagonal entry (j ≠ k) is zero where the numeric one is not: ${input.hints?.["missing-off-diagonal"] ?? "the backward treats each output as depending on its own input only"}.` };
 }
