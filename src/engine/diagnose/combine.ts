@@ -28,6 +28,11 @@ export function combineDiagnoses(node: string, jacobians: JacobianReport[]): Dia
     const others = failing.slice(1).map((j) => `∂${node}/∂${j.wrt}`);
     return { ...first, ...wrt, detail: `${stripStop(first.detail)} (and so ${others.length === 1 ? "is" : "are"} ${others.join(" and ")})${rightText ? `; ${rightText}` : ""}.` };
   }
+  const swapped = swappedPair(failing);
+  if (swapped) {
+    const [a, b] = swapped.map((j) => `∂${node}/∂${j.wrt}`);
+    return { kind: "mismatch", ...wrt, detail: `the gradients of ${swapped[0].wrt} and ${swapped[1].wrt} are swapped: the analytic ${a} is the numeric ${b} and the analytic ${b} the numeric ${a} — each input's gradient uses the wrong input (for a·b: dL/da = g·b, dL/db = g·a)${rightText ? `; ${rightText}` : ""}.` };
+  }
   if (failing.every((j) => j.diagnosis!.kind === "mismatch")) {
     // One statement of what they share, then what each shows.
     const share = / disagree (in every entry|in \d+ of \d+ entries) with no single factor, sign, zero pattern or region; /;
@@ -43,4 +48,18 @@ export function combineDiagnoses(node: string, jacobians: JacobianReport[]): Dia
 
 function stripStop(s: string): string {
   return s.replace(/\.\s*$/, "");
+}
+
+/** Two failing Jacobians of the same shape whose analytic entries are each other's numeric ones. */
+function swappedPair(failing: JacobianReport[]): [JacobianReport, JacobianReport] | undefined {
+  const close = (x: number, y: number) => Math.abs(x - y) <= 1e-4 + 1e-3 * Math.abs(y);
+  for (let i = 0; i < failing.length; i++)
+    for (let k = i + 1; k < failing.length; k++) {
+      const a = failing[i], b = failing[k];
+      if (a.analytic.length === 0 || a.analytic.length !== b.analytic.length || a.rows !== b.rows || a.cols !== b.cols) continue;
+      if (a.rowIndices.join() !== b.rowIndices.join() || a.colIndices.join() !== b.colIndices.join()) continue;
+      const ok = a.analytic.every((x, j) => close(x, b.numeric[j])) && b.analytic.every((x, j) => close(x, a.numeric[j]));
+      if (ok) return [a, b];
+    }
+  return undefined;
 }
