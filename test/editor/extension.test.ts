@@ -583,6 +583,34 @@ describe("GradLens in a real VS Code", function () {
     });
   });
 
+  describe("a failing op whose backward is written in another file", () => {
+    it("Problems shows the failure in that file, at the backward's line, linked to the node", async () => {
+      const uri = fileIn("fixtures", "backward-elsewhere.gradnet.ts");
+      const helper = fileIn("fixtures", "helper-ops.ts");
+      const network = await open(uri);
+      const outcome = await vscode.commands.executeCommand<{ kind: string; report?: Report }>("gradlens.checkGradients", uri);
+      assert.equal(outcome.kind, "report", JSON.stringify(outcome));
+      const report = outcome.report!;
+      const s = report.nodes.find((n) => n.id === "s")!;
+      assert.equal(s.diagnosis?.kind, "sign");
+      assert.match(s.backwardLocation?.file ?? "", /helper-ops\.ts$/);
+      const helperDoc = await vscode.workspace.openTextDocument(helper);
+      const diags = await until("a GradLens diagnostic in helper-ops.ts", () => {
+        const d = vscode.languages.getDiagnostics(helper).filter((x) => x.source === "GradLens");
+        return d.length ? d : undefined;
+      });
+      assert.equal(diags.length, 1);
+      assert.equal(diags[0].severity, vscode.DiagnosticSeverity.Error);
+      assert.equal(diags[0].range.start.line, lineOf(helperDoc, "backward: ("), "at the backward's line");
+      assert.match(diags[0].message, /node "s" \(triple\).*sign/);
+      const related = diags[0].relatedInformation?.[0];
+      assert.equal(related?.location.uri.toString(), uri.toString());
+      assert.equal(related?.location.range.start.line, lineOf(network.document, '{ id: "s"'));
+      assert.deepEqual(vscode.languages.getDiagnostics(uri).filter((x) => x.source === "GradLens" && x.severity === vscode.DiagnosticSeverity.Error), [],
+        "the error is not repeated in the network file");
+    });
+  });
+
   describe("the time limit for user code", () => {
     after(async () => {
       await vscode.workspace.getConfiguration("gradlens").update("userCodeTimeoutSeconds", undefined, vscode.ConfigurationTarget.Workspace);
