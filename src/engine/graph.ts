@@ -10,8 +10,9 @@ export { buildGraph, describeNetwork, MAX_TENSOR_SIZE, type BuildOptions } from 
 export { forward, lossOf, runForward, runNode, type ForwardResult } from "./graph/forward.js";
 export { backwardOp, callForward, callOp, forwardOp, forwardRng, normaliseOutput, rawForward, type ForwardNode, type NodeOutput } from "./graph/run-node.js";
 export { declaredOutputs, outputNamesProblem, outputValuesOf, parseValueName, valueName } from "./graph/outputs.js";
-export { backward, runBackward, type BackwardCall, type CheckedBackward, type Gradients } from "./graph/backward.js";
+export { backward, runBackward, runBackwardBatch, type BackwardCall, type CheckedBackward, type Gradients } from "./graph/backward.js";
 export { describeGraph, feedsOutput, inputView, outputsView } from "./graph/view.js";
 export { isDifferentiable } from "./graph/inputs.js";
 export { describeValue, UserOpError } from "./graph/user-op.js";
+export { callUserOp, watchUserOps, type Mutation, type UserStep, type Watch } from "./graph/guard.js";
 export type { Graph, GraphInput, GraphNode } from "./graph/types.js";

@@ -1,8 +1,11 @@
 /**
  * Problems: config errors where they are (updated as the user types, for JSON
  * networks, in-process and debounced) and check failures at the failing node's
- * definition (errors), kinks there too (information).
+ * definition (errors) — for an op written in user code, at its backward's line
+ * (in whichever file it is written), the code to fix — kinks at the node too
+ * (information).
  */
+import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ConfigError } from "../config/errors.js";
 import { findDefinitions } from "./definitions.js";
@@ -18,6 +21,10 @@ export class Diagnostics implements vscode.Disposable {
   /** Results of the last check. */
   private readonly checked = vscode.languages.createDiagnosticCollection("gradlens.check");
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Each network's check diagnostics in its own file. */
+  private readonly own = new Map<string, vscode.Diagnostic[]>();
+  /** Diagnostics a check put into other files (a backward written in layers.ts): other file → network file → its diagnostics. */
+  private readonly elsewhere = new Map<string, Map<string, vscode.Diagnostic[]>>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly store: ResultStore) {
@@ -78,12 +85,27 @@ export class Diagnostics implements vscode.Disposable {
       return new vscode.Range(0, 0, 0, 0);
     };
     const out: vscode.Diagnostic[] = [];
+    const other = new Map<string, { uri: vscode.Uri; diags: vscode.Diagnostic[] }>();
     const o = record.outcome;
     if (o.kind === "report") {
       const report = o.report;
       for (const node of report.nodes) {
         if (node.status !== "fail" && node.status !== "kink") continue;
         const range = nodeRange(node.id, node.location);
+        const backward = node.status === "fail" ? node.backwardLocation : undefined;
+        if (backward) {
+          // A user op: the error sits at its backward, the code to fix; the node that uses it is related.
+          const uri = vscode.Uri.file(path.resolve(backward.file));
+          const here = uri.toString() === record.uri.toString();
+          const target = here ? document : vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+          const diag = new vscode.Diagnostic(pointRange(backward.line, backward.column, target), failureMessage(node), vscode.DiagnosticSeverity.Error);
+          diag.source = SOURCE;
+          diag.code = node.diagnosis?.kind ?? "mismatch";
+          diag.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(record.uri, range), `node "${node.id}" uses ${node.op} here`)];
+          if (here) out.push(diag);
+          else (other.get(uri.toString()) ?? other.set(uri.toString(), { uri, diags: [] }).get(uri.toString())!).diags.push(diag);
+          continue;
+        }
         const diag = node.status === "fail"
           ? new vscode.Diagnostic(range, failureMessage(node), vscode.DiagnosticSeverity.Error)
           : new vscode.Diagnostic(range,
@@ -131,7 +153,16 @@ export class Diagnostics implements vscode.Disposable {
       diag.source = SOURCE;
       out.push(diag);
     }
-    this.checked.set(record.uri, out);
+    const key = record.uri.toString();
+    this.own.set(key, out);
+    // This network's diagnostics in other files replace its previous ones there; other networks' stay.
+    const files = new Map<string, vscode.Uri>([[key, record.uri]]);
+    for (const [file, by] of this.elsewhere) if (by.delete(key)) files.set(file, vscode.Uri.parse(file));
+    for (const [file, { uri, diags }] of other) {
+      (this.elsewhere.get(file) ?? this.elsewhere.set(file, new Map()).get(file)!).set(key, diags);
+      files.set(file, uri);
+    }
+    for (const [file, uri] of files) this.checked.set(uri, [...(this.own.get(file) ?? []), ...[...(this.elsewhere.get(file)?.values() ?? [])].flat()]);
   }
 
   dispose(): void {

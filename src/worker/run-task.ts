@@ -14,7 +14,7 @@ import { toNested, type Nested } from "../engine/tensor.js";
 import type { WorkerRequest, WorkerResult } from "./protocol.js";
 import { autoEvaluator } from "./auto-evaluator.js";
 import { ConfigError, allErrors, loadNetworkFile, locatedError, type LoadedNetwork } from "../config/load.js";
-import { describeUserError } from "../config/user-code.js";
+import { backwardLocationOf, describeUserError } from "../config/user-code.js";
 import { LIMIT_HINTS } from "../shared/defaults.js";
 import { paramName } from "../shared/names.js";
 
@@ -47,8 +47,16 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
       }
       return { kind: "grads", loss, grads };
     }
-    const report = checkGraph(graph, { ...request.options, maxMemoryMb: request.maxMemoryMb, limitHints: LIMIT_HINTS, onProgress: hooks.onProgress, evaluator: (g) => autoEvaluator(g) });
-    report.nodes.forEach((n, i) => (n.location = located(loaded, graph.nodes[i].specIndex)));
+    const rebuild = loaded.rebuild;
+    const report = checkGraph(graph, {
+      ...request.options, maxMemoryMb: request.maxMemoryMb, limitHints: LIMIT_HINTS, onProgress: hooks.onProgress, evaluator: (g) => autoEvaluator(g),
+      ...(rebuild ? { rebuild } : {}),
+    });
+    report.nodes.forEach((n, i) => {
+      n.location = located(loaded, graph.nodes[i].specIndex);
+      const at = backwardLocationOf(graph.nodes[i].op);
+      if (at) n.backwardLocation = { file: at.file, line: at.line, column: at.column };
+    });
     report.inputs.forEach((inp) => {
       const loc = safeLocate(loaded, ["inputs", inp.id]);
       if (loc) inp.location = loc;

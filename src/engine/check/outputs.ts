@@ -22,7 +22,12 @@ export function nodeJacobians(node: LocalNode, inputs: Tensor[], out: NodeOutput
   if (!names) return localJacobians({ node, inputs, output: out.outputs[0], opts, rng: rngFor(), saved: out.saved });
   const results = names.map((name, index) =>
     localJacobians({ node, inputs, output: out.outputs[index], opts, rng: rngFor(name), saved: out.saved, of: { index, name, outputs: out.outputs } }));
-  return { jacobians: results.flatMap((r) => r.jacobians), reentrancy: results.find((r) => r.reentrancy)?.reentrancy };
+  const first = <K extends keyof LocalResult>(key: K) => results.find((r) => r[key])?.[key];
+  return {
+    jacobians: results.flatMap((r) => r.jacobians),
+    reentrancy: first("reentrancy"), forwardRepeat: first("forwardRepeat"), linearity: first("linearity"),
+    ...(results.some((r) => r.rediagnosed) ? { rediagnosed: true } : {}),
+  };
 }
 
 /** How a diagnosis kind reads after "∂c/∂x …". */

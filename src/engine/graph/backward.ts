@@ -10,6 +10,7 @@ import type { BackwardResult, ForwardRng, JacobianResult } from "../op.js";
 import type { Graph, GraphNode } from "./types.js";
 import { describeValue, UserOpError } from "./user-op.js";
 import { callForward } from "./run-node.js";
+import { callUserOp } from "./guard.js";
 import { paramName } from "../../shared/names.js";
 
 export interface Gradients {
@@ -77,7 +78,7 @@ export interface CheckedBackward {
   params: Record<string, Tensor>;
 }
 
-type BackwardNode = Pick<GraphNode, "id" | "op" | "attrs" | "labelInputs" | "outputNames">;
+type BackwardNode = Pick<GraphNode, "id" | "op" | "attrs" | "labelInputs" | "outputNames"> & { inputs?: readonly string[] };
 
 /**
  * A node's backward (or its jacobian turned into a vector–Jacobian product),
@@ -88,13 +89,40 @@ export function runBackward(node: BackwardNode, call: BackwardCall): CheckedBack
   return checkedGradients(node, call, rawGradients(node, call, where), where);
 }
 
+/**
+ * The node's backward for several upstream gradients: one call of the op's
+ * `backwardBatch` when it has one (each result checked as runBackward checks
+ * it), else runBackward per gradient.
+ */
+export function runBackwardBatch(node: BackwardNode, call: Omit<BackwardCall, "gradOutput">, gradOutputs: Tensor[]): CheckedBackward[] {
+  const batch = node.op.backwardBatch;
+  if (!batch || !node.op.backward) return gradOutputs.map((gradOutput) => runBackward(node, { ...call, gradOutput }));
+  const where = `${node.id} (${node.op.name})`;
+  const { inputs, params, output, saved } = call;
+  const raw = callUserOp(node, "backward", { inputs, params, attrs: node.attrs, output, saved }, (ctx) => batch(ctx, gradOutputs)) as unknown;
+  if (!Array.isArray(raw) || raw.length !== gradOutputs.length)
+    throw new UserOpError(`${where}: backwardBatch must return one result per upstream gradient (${gradOutputs.length}), got ${Array.isArray(raw) ? `${raw.length}` : describeValue(raw)}`);
+  return raw.map((r, k) => {
+    if (typeof r !== "object" || r === null) throw new UserOpError(`${where}: backwardBatch result ${k + 1} must be { inputs?: [...], params?: {...} }, got ${describeValue(r)}`);
+    return checkedGradients(node, { ...call, gradOutput: gradOutputs[k] }, r as BackwardResult, where);
+  });
+}
+
 /** What the op's backward returned, or the products gradOutput · J of what its jacobian returned. */
 function rawGradients(node: BackwardNode, call: BackwardCall, where: string): BackwardResult {
   const op = node.op;
   const { inputs, params, output, gradOutput, saved } = call;
   if (op.backward) {
-    const byName = (what: string, ts: Tensor[] | undefined) => namedOutputs(node, where, what, ts);
-    const raw = op.backward({ inputs, params, attrs: node.attrs, output, gradOutput, outputs: byName("outputs", call.outputs), gradOutputs: byName("gradOutputs", call.gradOutputs), saved }) as BackwardResult;
+    const backwardFn = op.backward;
+    // The guard copies the outputs as arrays; the op then gets them by name (a typo's guard on top).
+    const ctx = { inputs, params, attrs: node.attrs, output, gradOutput, outputs: call.outputs, gradOutputs: call.gradOutputs, saved };
+    const raw = callUserOp(node, "backward", ctx, (c) =>
+      backwardFn({
+        ...c,
+        // output and gradOutput stay the first output's own tensors, as without the guard.
+        ...(c.outputs ? { output: c.outputs[0] } : {}), ...(c.gradOutputs ? { gradOutput: c.gradOutputs[0] } : {}),
+        outputs: namedOutputs(node, where, "outputs", c.outputs), gradOutputs: namedOutputs(node, where, "gradOutputs", c.gradOutputs),
+      })) as BackwardResult;
     if (typeof raw !== "object" || raw === null) throw new UserOpError(`${where}: backward must return { inputs?: [...], params?: {...} }, got ${describeValue(raw)}`);
     if (raw.inputs !== undefined && !Array.isArray(raw.inputs))
       throw new UserOpError(`${where}: backward must return inputs as an array, one gradient per input in order (null for one with none), got ${describeValue(raw.inputs)}`);
@@ -104,7 +132,8 @@ function rawGradients(node: BackwardNode, call: BackwardCall, where: string): Ba
   }
   if (node.outputNames) throw new UserOpError(`${where}: a multi-output op needs a backward (a jacobian is for ops with one output)`);
   if (op.jacobian) {
-    const jac = op.jacobian({ inputs, params, attrs: node.attrs, output, saved, rng: noRng(where) });
+    const jacobianFn = op.jacobian;
+    const jac = callUserOp(node, "jacobian", { inputs, params, attrs: node.attrs, output, saved, rng: noRng(where) }, (c) => jacobianFn(c));
     if (typeof jac !== "object" || jac === null) throw new UserOpError(`${where}: jacobian must return { inputs?: [...], params?: {...} }, got ${describeValue(jac)}`);
     return jacobianProducts(jac, call, where);
   }

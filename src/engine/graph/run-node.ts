@@ -16,9 +16,10 @@ import { Rng } from "../random.js";
 import { isTensor, type Tensor } from "../tensor.js";
 import type { GraphNode } from "./types.js";
 import { describeValue, UserOpError } from "./user-op.js";
+import { callUserOp } from "./guard.js";
 
 /** What a forward needs of its node. */
-export type ForwardNode = Pick<GraphNode, "id" | "op" | "attrs" | "params" | "outputNames" | "rngSeed">;
+export type ForwardNode = Pick<GraphNode, "id" | "op" | "attrs" | "params" | "outputNames" | "rngSeed"> & { inputs?: readonly string[] };
 
 /** A forward's result: one tensor per output, in the op's order, and what it saved for backward. */
 export interface NodeOutput {
@@ -35,7 +36,8 @@ export function callForward(node: ForwardNode, inputs: Tensor[], params: Record<
 export function rawForward(node: ForwardNode, inputs: Tensor[], params: Record<string, Tensor> = node.params): ForwardOutput {
   const stream = forwardRng(node.rngSeed, node);
   try {
-    return node.op.forward({ inputs, params, attrs: node.attrs, rng: stream.rng });
+    // Through the guard: a user op gets copies, and a write into one is recorded (kind mutates-input).
+    return callUserOp(node, "forward", { inputs, params, attrs: node.attrs, rng: stream.rng }, (ctx) => node.op.forward(ctx));
   } finally {
     stream.close();
   }
