@@ -51,10 +51,11 @@ export interface ChainStep {
   upstreamDeparts: boolean;
   local: LocalFactor;
   /**
-   * upstream × local summed over the node's output entries: what this node sends down to `local.wrt`, at its
-   * entries (`local.cols`): analytic as the node's backward computes it, numeric as the numeric factors give it.
+   * upstream × local summed over the node's output entries: what this node sends down to `local.wrt`, at the
+   * wrt's entries (at most SHOWN_ENTRIES of `reached`, the largest): analytic as the node's backward computes it,
+   * numeric as the numeric factors give it. `departs` is over every entry.
    */
-  product: { analytic: number[]; numeric: number[]; departs: boolean };
+  product: { entries: number[][]; reached: number; analytic: number[]; numeric: number[]; departs: boolean };
 }
 
 /** The lecture's closed form, when the network is its linear → softmax → cross-entropy. */

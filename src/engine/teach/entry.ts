@@ -22,9 +22,9 @@ export interface ResolvedEntry {
   param?: string;
 }
 
-/** A bad entry: the message, and the node of the file it concerns (for a location), if any. */
+/** A bad entry: the message, and the place in the network spec it concerns (`["nodes", 2]`, `["inputs", "y"]`), if any. */
 export class EntryError extends Error {
-  constructor(message: string, readonly specIndex?: number) {
+  constructor(message: string, readonly path?: (string | number)[]) {
     super(message);
     this.name = "EntryError";
   }
@@ -42,30 +42,31 @@ export function resolveEntry(graph: Graph, text: string): ResolvedEntry {
     if (!value) {
       const has = Object.keys(node.params);
       throw new EntryError(`'${text}': node '${id}' (${node.op.name}) has no parameter '${param}'; ` +
-        (has.length ? `its parameters: ${has.join(", ")}` : "it has no parameters"), node.specIndex);
+        (has.length ? `its parameters: ${has.join(", ")}` : "it has no parameters"), ["nodes", node.specIndex]);
     }
-    return { text: entryText(tensor, index), tensor, index, flat: flatIndex(text, value, index, node.specIndex), value, node, param };
+    return { text: entryText(tensor, index), tensor, index, flat: flatIndex(text, value, index, ["nodes", node.specIndex]), value, node, param };
   }
   const id = parsed.parsed.input;
   const input = graph.inputs.find((i) => i.id === id);
   if (!input) {
     const node = graph.nodes.find((n) => n.id === id);
-    if (node) throw new EntryError(`'${text}': '${id}' is a node, not a tensor that is differentiated: name one of its parameters (${Object.keys(node.params).join(", ") || "it has none"}) or an input; ${known(graph)}`, node.specIndex);
+    if (node) throw new EntryError(`'${text}': '${id}' is the output of node ${id} (${node.op.name}), computed rather than differentiated: name a parameter or an input; ${known(graph)}`, ["nodes", node.specIndex]);
     throw new EntryError(`'${text}': no input or parameter named '${id}'; ${known(graph)}`);
   }
-  if (input.classes !== undefined) throw new EntryError(`'${text}': '${id}' holds integer class labels, which are never differentiated; ${known(graph)}`);
-  if ((input as { constant?: boolean }).constant) throw new EntryError(`'${text}': '${id}' is a constant input, which is never differentiated; ${known(graph)}`);
-  return { text: entryText(tensor, index), tensor, index, flat: flatIndex(text, input.value, index), value: input.value };
+  const at = ["inputs", id];
+  if (input.classes !== undefined) throw new EntryError(`'${text}': '${id}' holds integer class labels, which are never differentiated; ${known(graph)}`, at);
+  if ((input as { constant?: boolean }).constant) throw new EntryError(`'${text}': '${id}' is a constant input, which is never differentiated; ${known(graph)}`, at);
+  return { text: entryText(tensor, index), tensor, index, flat: flatIndex(text, input.value, index, at), value: input.value };
 }
 
-function flatIndex(text: string, value: Tensor, index: number[], specIndex?: number): number {
+function flatIndex(text: string, value: Tensor, index: number[], at: (string | number)[]): number {
   const shape = value.shape;
   if (index.length !== shape.length)
-    throw new EntryError(`'${text}': the tensor has shape ${shapeText(shape)}, so an entry needs ${shape.length} ${shape.length === 1 ? "index" : "indices"}, got ${index.length}`, specIndex);
+    throw new EntryError(`'${text}': the tensor has shape ${shapeText(shape)}, so an entry needs ${shape.length} ${shape.length === 1 ? "index" : "indices"}, got ${index.length}`, at);
   const s = strides(shape);
   let flat = 0;
   index.forEach((i, d) => {
-    if (i >= shape[d]) throw new EntryError(`'${text}': index ${i} is out of range for dimension ${d} of size ${shape[d]} (shape ${shapeText(shape)}; indices start at 0)`, specIndex);
+    if (i >= shape[d]) throw new EntryError(`'${text}': index ${i} is out of range for dimension ${d} of size ${shape[d]} (shape ${shapeText(shape)}; indices start at 0)`, at);
     flat += i * s[d];
   });
   return flat;

@@ -113,7 +113,8 @@ function chainStep(walk: Walk, node: GraphNode, wrt: WrtKey): { step: ChainStep;
   const productNumeric = columns.map((col) => rows.reduce((s, r, k) => s + gN[k] * col[r], 0));
   const productAnalytic = sentDown(call, gA, cols);
   const shownRows = pick(rows, (k) => Math.abs(gN[k]) + Math.abs(gA.data[rows[k]]), SHOWN_ENTRIES);
-  const localRows = shownRows.slice(0, SHOWN_LOCAL), localCols = cols.slice(0, SHOWN_LOCAL);
+  const sentRows = pick(cols, (j) => Math.abs(productNumeric[j]) + Math.abs(productAnalytic[j]), SHOWN_ENTRIES);
+  const localRows = shownRows.slice(0, SHOWN_LOCAL), localCols = sentRows.slice(0, SHOWN_LOCAL).map((j) => cols[j]);
   const localA = analyticRows(call, localRows.map((k) => rows[k]), localCols);
   const step: ChainStep = {
     node: node.id, op: node.op.name, entries: shownRows.map((k) => unravel(rows[k], out.shape)), reached: walk.reach.entries.get(node.id)!.length,
@@ -125,7 +126,11 @@ function chainStep(walk: Walk, node: GraphNode, wrt: WrtKey): { step: ChainStep;
       analytic: localA.flatMap((row) => Array.from(row)), numeric: localRows.flatMap((k) => localCols.map((_, j) => columns[j][rows[k]])),
       ...(node.op.builtin && node.op.formula ? { formula: node.op.formula } : {}),
     },
-    product: { analytic: productAnalytic, numeric: productNumeric, departs: productAnalytic.some((a, j) => !passes(a, productNumeric[j], tol)) },
+    product: {
+      entries: sentRows.map((j) => unravel(cols[j], shape)), reached: cols.length,
+      analytic: sentRows.map((j) => productAnalytic[j]), numeric: sentRows.map((j) => productNumeric[j]),
+      departs: productAnalytic.some((a, j) => !passes(a, productNumeric[j], tol)),
+    },
   };
   const final = wrt.kind === "param" || name === walk.entry.tensor;
   return { step, stepTerms: final ? termsOf(walk, { call, rows, gA, gN, column: columns[0] }) : [] };

@@ -36,7 +36,7 @@ export function sweep(graph: Graph, nodeId: string): SweepResult {
   if (!node) {
     const input = graph.inputs.find((i) => i.id === nodeId);
     throw new EntryError(input ? `'${nodeId}' is an input, not a node: sweep looks at a node's local Jacobian; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`
-      : `no node '${nodeId}' in the network; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`);
+      : `no node '${nodeId}' in the network; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`, input ? ["inputs", nodeId] : undefined);
   }
   const { values } = forward(graph);
   const check: LocalCheck = { node, inputs: node.inputs.map((n) => values.get(n)!), output: values.get(node.id)!, opts: DEFAULT_OPTIONS, rng: new Rng(deriveSeed(graph.seed, `sweep:${node.id}`)) };
