@@ -14,6 +14,8 @@ import type { GraphView, Status } from "./report.js";
 export interface MermaidOptions {
   /** Left to right (default) or top to bottom. */
   direction?: "LR" | "TB";
+  /** A line more per node or input id (its value and upstream gradient, in the panel): escaped like every label. */
+  summaries?: Record<string, string>;
 }
 
 export interface MermaidGraph {
@@ -71,17 +73,18 @@ export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): Merm
     return id;
   };
 
+  const extra = (id: string) => (opts.summaries?.[id] !== undefined ? `<br>${escapeLabel(opts.summaries[id])}` : "");
   const lines = [`flowchart ${opts.direction ?? "LR"}`];
   for (const input of view.inputs) {
     const id = assign(input.id, "input");
     shapeOf.set(input.id, input.shape);
     const kind = input.classes !== undefined ? `labels, ${input.classes} classes` : "input";
-    lines.push(`  ${id}[/"${escapeLabel(input.id)}<br>${escapeLabel(kind)} ${shapeLabel(input.shape)}"/]`);
+    lines.push(`  ${id}[/"${escapeLabel(input.id)}<br>${escapeLabel(kind)} ${shapeLabel(input.shape)}${extra(input.id)}"/]`);
   }
   for (const node of view.nodes) {
     const id = assign(node.id, node.status ?? "unchecked");
     shapeOf.set(node.id, node.outputShape);
-    const label = `"${escapeLabel(node.id)}<br>${escapeLabel(node.op)} → ${shapeLabel(node.outputShape)}"`;
+    const label = `"${escapeLabel(node.id)}<br>${escapeLabel(node.op)} → ${shapeLabel(node.outputShape)}${extra(node.id)}"`;
     // The loss node gets the subroutine shape (double side bars) so the end of the graph stands out.
     lines.push(node.id === view.output ? `  ${id}[[${label}]]` : `  ${id}[${label}]`);
   }

@@ -95,6 +95,9 @@ export interface Explanation {
   notes: string[];
 }
 
+/** `gradlens descent`'s defaults: steps of gradient descent and the learning rate α. */
+export const DESCENT_DEFAULTS = { steps: 20, lr: 0.1 } as const;
+
 export interface DescentResult {
   /** The loss before each step and after the last: steps + 1 values each. */
   analytic: number[];
@@ -153,10 +156,37 @@ export interface NodeValues {
   unused?: boolean;
 }
 
+/** The end-to-end gradient dL/dθ of a parameter or a differentiable input, analytic beside numeric. */
+export interface GradientValues {
+  /** `"<node>.<param>"` or the input's id. */
+  name: string;
+  shape: number[];
+  /** Row-major when at most VALUES_LIMIT entries, else the entries at numericIndices. */
+  analytic: number[];
+  numeric: number[];
+  numericIndices: number[] | null;
+}
+
 export interface NetworkValues {
   loss: number;
   nodes: NodeValues[];
+  gradients: GradientValues[];
 }
+
+/** What the panel asks the host to compute (in the worker), and what comes back. */
+export type TeachRequest =
+  | { kind: "explain"; entry: string }
+  | { kind: "descent"; steps?: number; lr?: number }
+  | { kind: "sweep"; node: string }
+  | { kind: "values" };
+
+export type TeachAnswer =
+  | { kind: "explain"; explanation: Explanation }
+  | { kind: "descent"; descent: DescentResult }
+  | { kind: "sweep"; sweep: SweepResult }
+  | { kind: "values"; values: NetworkValues }
+  /** It could not be computed: a bad entry, user code that threw, a time-out, no host to ask. */
+  | { kind: "error"; message: string };
 
 /** What the `--html` page embeds so its teaching views work without a host. */
 export interface Lesson {

@@ -11,11 +11,11 @@ import type { EndToEndEvaluator } from "../evaluate.js";
 import { IncrementalEvaluator } from "../incremental.js";
 import { paramName } from "../../shared/names.js";
 import { DEFAULTS } from "../../shared/defaults.js";
-import type { DescentResult } from "../../shared/teach.js";
+import { DESCENT_DEFAULTS, type DescentResult } from "../../shared/teach.js";
 import type { Tensor } from "../tensor.js";
 import { centralDifferences } from "./upstream.js";
 
-export const DESCENT_DEFAULTS = { steps: 20, lr: 0.1 } as const;
+export { DESCENT_DEFAULTS };
 
 export interface DescentOptions {
   steps?: number;

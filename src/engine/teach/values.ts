@@ -9,7 +9,10 @@ import { feedsOutput } from "../graph.js";
 import { passes } from "../compare.js";
 import { deriveSeed, Rng } from "../random.js";
 import { DEFAULTS } from "../../shared/defaults.js";
-import type { NetworkValues, NodeValues } from "../../shared/teach.js";
+import { paramName } from "../../shared/names.js";
+import type { GradientValues, NetworkValues, NodeValues } from "../../shared/teach.js";
+import type { Tensor } from "../tensor.js";
+import { centralDifferences } from "./upstream.js";
 import { upstreamOf, type Upstream } from "./upstream.js";
 
 /** Tensors up to this many entries are sent whole; above it, only their summaries. */
@@ -24,7 +27,25 @@ export interface ValuesOptions {
 export function networkValues(graph: Graph, opts: ValuesOptions = {}): NetworkValues {
   const up = upstreamOf(graph);
   const feeds = feedsOutput(graph);
-  return { loss: up.loss, nodes: graph.nodes.map((n) => nodeValues(up, n.id, feeds.has(n.id), opts)) };
+  const step = opts.step ?? DEFAULTS.step;
+  const tensors = [
+    ...graph.nodes.flatMap((n) => Object.entries(n.params).map(([p, t]) => ({ name: paramName(n.id, p), value: t, grad: up.paramGradient(paramName(n.id, p)) }))),
+    ...graph.inputs.filter((i) => i.classes === undefined && !(i as { constant?: boolean }).constant).map((i) => ({ name: i.id, value: i.value, grad: up.analytic(i.id) })),
+  ];
+  return {
+    loss: up.loss, nodes: graph.nodes.map((n) => nodeValues(up, n.id, feeds.has(n.id), opts)),
+    gradients: tensors.map((t) => gradientValues(up, t, step, opts.samples)),
+  };
+}
+
+/** dL/dθ of one tensor: backprop beside central differences of the whole loss. */
+function gradientValues(up: Upstream, t: { name: string; value: Tensor; grad?: Tensor }, step: number, samples?: number): GradientValues {
+  const size = t.value.data.length;
+  const indices = size <= VALUES_LIMIT ? null : new Rng(deriveSeed(up.graph.seed, `values:${t.name}`)).sample(size, samples ?? DEFAULTS.samples);
+  const at = indices ?? Array.from({ length: size }, (_, i) => i);
+  const g = t.grad?.data ?? new Float64Array(size);
+  const numeric = centralDifferences(up.evaluator.entries(t.name, at, step), step);
+  return { name: t.name, shape: t.value.shape, analytic: at.map((i) => g[i]), numeric: Array.from(numeric), numericIndices: indices };
 }
 
 function nodeValues(up: Upstream, id: string, used: boolean, opts: ValuesOptions): NodeValues {
