@@ -133,7 +133,7 @@ function lines(chart: SVGSVGElement, spec: ChartSpec, sx: Scale, sy: Scale): voi
 }
 
 function legendItems(spec: ChartSpec) {
-  return [...spec.series.map((s) => ({ name: s.name, className: `series ${s.className}` })), ...(spec.markers ?? []).map((m) => ({ name: m.label, className: `marker ${m.className}` }))];
+  return [...spec.series.map((s) => ({ name: s.name, className: s.className })), ...(spec.markers ?? []).map((m) => ({ name: m.label, className: m.className }))];
 }
 
 /** One row per series and marker, under the plot: a stroke in its colour and its name. */

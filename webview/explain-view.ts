@@ -50,6 +50,7 @@ function stepCard(s: ChainStep, at: { departure: boolean; L: string; onSelect(id
     h("div", {}, h("strong", {}, "local "), h("code", {}, `∂${at.L}/∂${s.local.wrt}`), ` on the way: ${s.reached} × ${s.product.reached} entries`),
     s.local.rows.length * s.local.cols.length > 1 ? tensorHeatmaps({
       name: `∂${at.L}/∂${s.local.wrt}`, shape: [s.local.rows.length, s.local.cols.length],
+      entryName: (flat) => `∂${at.L}${idx(s.local.rows[Math.floor(flat / s.local.cols.length)])}/∂${s.local.wrt}${idx(s.local.cols[flat % s.local.cols.length])}`,
       panels: [{ title: "local, analytic (backward)", values: s.local.analytic }, { title: "local, numeric (forward)", values: s.local.numeric }],
     }) : h("div", { class: "muted" }, `∂${at.L}/∂${s.local.wrt} = ${fmt(s.local.analytic[0])} (numeric ${fmt(s.local.numeric[0])})`),
     h("div", {}, h("strong", {}, "sends down "), h("code", {}, `dL/d${s.local.wrt}`), " = Σ upstream × local", s.product.departs ? h("span", { class: "status-fail" }, " ✗ departs") : h("span", { class: "status-pass" }, " ✓")),

@@ -23,6 +23,8 @@ export interface TensorHeatmapSpec {
   onCell?: (flat: number) => void;
   /** What a hover says beyond the values (the click's effect). */
   hint?: string;
+  /** The name of entry `flat` (default: the tensor's name and its index in `shape`). */
+  entryName?: (flat: number) => string;
 }
 
 const CELL = 22;
@@ -34,7 +36,7 @@ export function tensorHeatmaps(spec: TensorHeatmapSpec): HTMLElement {
   const cw = Math.max(2, Math.min(CELL, Math.floor(360 / cols))), ch = Math.max(2, Math.min(CELL, Math.floor(240 / rows)));
   const info = h("div", { class: "heat-info", "aria-live": "polite" }, spec.hint ?? "Hover a cell to see its index and values.");
   const scale = spec.panels.reduce((m, p) => p.values.reduce((m2, v) => (Number.isFinite(v) ? Math.max(m2, Math.abs(v)) : m2), m), 0);
-  const describe = (flat: number) => `${spec.name}${indexText(flat, spec.shape.length ? spec.shape : [1])}: ` +
+  const describe = (flat: number) => `${spec.entryName ? spec.entryName(flat) : `${spec.name}${indexText(flat, spec.shape.length ? spec.shape : [1])}`}: ` +
     spec.panels.map((p) => `${p.title.split(" (")[0]} ${fmt(p.values[flat])}`).join(", ") + (spec.hint ? ` — ${spec.hint}` : "");
   const figures = spec.panels.map((p) => {
     const canvas = h("canvas", { class: `heatmap tensor${spec.onCell ? " clickable" : ""}`, role: "img", "aria-label": `${p.title} heatmap of ${spec.name}` });

@@ -28,8 +28,28 @@ export interface WalkthroughHost {
   check(uri: vscode.Uri): Promise<unknown>;
 }
 
+/** The walkthrough's examples, by file name: the context key that marks each step done. */
+const LECTURE = "seed-mlp.gradnet.json", BUGGY = "softmax-diagonal.gradnet.ts";
+const progress = (key: string) => void vscode.commands.executeCommand("setContext", `gradlens.walkthrough.${key}`, true);
+const copyOf = (uri: vscode.Uri, name: string) => uri.path.endsWith(`/gradlens-walkthrough/${name}`);
+
+/** Marks the steps done as they happen: the lecture checked, the bug seen, the copy edited, then passing. */
+function trackProgress(store: ResultStore): vscode.Disposable[] {
+  return [
+    store.onDidChange((r) => {
+      if (r.outcome.kind !== "report") return;
+      if (copyOf(r.uri, LECTURE)) progress("lectureChecked");
+      if (copyOf(r.uri, BUGGY)) progress(r.outcome.report.ok ? "buggyFixed" : "buggyFailed");
+    }),
+    vscode.workspace.onDidSaveTextDocument((d) => {
+      if (copyOf(d.uri, BUGGY)) progress("buggyEdited");
+    }),
+  ];
+}
+
 export function registerWalkthrough(host: WalkthroughHost): vscode.Disposable[] {
   return [
+    ...trackProgress(host.store),
     vscode.commands.registerCommand(OPEN_EXAMPLE_COMMAND, async (name?: unknown, reveal?: unknown) =>
       openExample(host.context, typeof name === "string" && name ? name : await pickExample(host.context), reveal)),
     vscode.commands.registerCommand(EXPLAIN_COMMAND, async (entry?: unknown, file?: unknown) => {
@@ -94,6 +114,8 @@ export async function openExample(context: vscode.ExtensionContext, name: unknow
     // The example's "$schema" points into the repository; a copy is validated by the extension's jsonValidation.
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text.replace(/^\s*"\$schema": "[^"]*",\n/m, "")));
   }
+  if (file.endsWith(LECTURE)) progress("lectureOpen");
+  if (file.endsWith(BUGGY)) progress("buggyOpen");
   const document = await vscode.workspace.openTextDocument(target);
   const at = typeof reveal === "string" && reveal ? document.getText().indexOf(reveal) : -1;
   const line = at >= 0 ? document.lineAt(document.positionAt(at).line).range : undefined;

@@ -33,7 +33,8 @@ export const entryText = (tensor: string, index: readonly number[]): string => `
 
 /** Parses `fc.W[1,0]`; a malformed one gets a message saying what was expected. */
 export function parseEntry(text: string): EntryName | { error: string } {
-  const m = /^\s*([^[\]\s]+)\s*\[([^\]]*)\]\s*$/.exec(text);
+  // The index is the last bracketed group: an id may hold brackets and spaces of its own.
+  const m = /^\s*(.+?)\[([^[\]]*)\]\s*$/s.exec(text);
   if (!m) return { error: `'${text}' is not an entry: write the tensor and an index in brackets, like fc.W[1,0] or x[2,1]` };
   const parts = m[2].trim() === "" ? [] : m[2].split(",").map((p) => p.trim());
   const bad = parts.find((p) => !/^\d+$/.test(p));

@@ -164,6 +164,8 @@ describe("entries: one parser, clear errors", () => {
     assert.deepEqual(parseEntry(" x[ 2 , 1 ] "), { tensor: "x", parsed: { kind: "input", input: "x" }, index: [2, 1] });
     assert.deepEqual(parseEntry("loss.s[]"), { tensor: "loss.s", parsed: { kind: "param", node: "loss", param: "s" }, index: [] });
     for (const bad of ["fc.W", "fc.W[1,-1]", "fc.W[1.5]", "fc.W[a]", "[1]", "fc.W[1]]"]) assert.ok("error" in parseEntry(bad), bad);
+    // An id may hold brackets and spaces: the index is the last bracketed group.
+    assert.deepEqual(parseEntry("<a b>[0].W[2, 1]"), { tensor: "<a b>[0].W", parsed: { kind: "param", node: "<a b>[0]", param: "W" }, index: [2, 1] });
   });
 
   test("out of range, wrong rank, unknown node or parameter, labels and node outputs are refused with what exists", async () => {
