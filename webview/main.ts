@@ -96,6 +96,7 @@ const lessons = new Lessons([mismatchPane, detailPane], {
 });
 const summaryToggle = h("input", { type: "checkbox", class: "summary-toggle", "aria-label": "Show each node's value and upstream gradient" });
 summaryToggle.addEventListener("change", () => {
+  valuesWanted ||= summaryToggle.checked;
   save({ summaries: summaryToggle.checked });
   drawSummaries();
 });
@@ -123,9 +124,24 @@ function drawSummaries(): void {
   if (values) void graph.setSummaries(summaries(values), state.view);
 }
 
-/** The selected node's value and upstream gradient (asked for when not known yet). */
+/**
+ * Whether the node values are worth computing for this report: once the user selected a node or turned the
+ * summaries on (a check's own selection of the worst node asks for nothing: the host would compute for every check).
+ */
+let valuesWanted = false;
+
+/** The selected node's value and upstream gradient (asked for when wanted and not known yet). */
 function valuesSection(nodeId: string): HTMLElement | null {
   if (!state.report) return null;
+  if (!valuesWanted && !teacher.get({ kind: "values" })) {
+    if (!host.inEditor) return null;
+    const ask = h("button", { type: "button", class: "link ask-values" }, `Show ${nodeId}'s forward value and upstream gradient dL/d${nodeId}`);
+    ask.addEventListener("click", () => {
+      valuesWanted = true;
+      renderSelected(nodeId);
+    });
+    return h("p", {}, ask);
+  }
   const answer = teacher.ask({ kind: "values" });
   if (!answer) return h("p", { class: "computing" }, "Computing the node values and dL/d(node) in the worker…");
   if (answer.kind !== "values") return h("p", { class: "muted teach-error" }, answer.kind === "error" ? answer.message : "");
@@ -177,6 +193,7 @@ function renderSummary(report: Report | undefined, view: GraphView): void {
 function show(report: Report | undefined, view: GraphView, restoring = false, lesson?: Lesson): void {
   save({ report, view, ...(restoring ? {} : { zoom: undefined, lesson: undefined }) });
   teacher.reset(restoring ? state.lesson : lesson);
+  valuesWanted = !!state.summaries;
   showBanner("", null);
   renderSummary(report, view);
   const noteTexts = [...(report?.reduction ? [report.reduction] : []), ...(report?.notes ?? [])];
@@ -201,6 +218,7 @@ function show(report: Report | undefined, view: GraphView, restoring = false, le
 
 function select(nodeId: string | undefined, fromUser: boolean): void {
   save({ selected: nodeId });
+  valuesWanted ||= fromUser;
   graph.select(nodeId);
   const view = state.view;
   if (!nodeId || !view) {

@@ -104,6 +104,8 @@ export function formatDescent(d: DescentResult, network: string): string {
   return lines.join("\n");
 }
 
+const slope = (x: number) => (Number.isFinite(x) ? (Math.abs(x) < 0.005 ? 0 : x).toFixed(2) : "—");
+
 export function formatSweep(s: SweepResult): string {
   const logs = s.points.map((p) => Math.log10(Math.max(p.error, 1e-18)));
   const lo = Math.min(...logs), hi = Math.max(...logs);
@@ -113,7 +115,7 @@ export function formatSweep(s: SweepResult): string {
     "",
     ...table(["h", "error", ""], s.points.map((p, k) => [p.h.toExponential(1).replace("e+", "e"), fmt(p.error), `${bar(logs[k])}${p.h === s.best.h ? "  ← best" : ""}`])),
     "",
-    `slopes of log error against log h: right (h ≥ 1e-3) ${s.slopes.right.toFixed(2)}, middle ${s.slopes.middle.toFixed(2)}, left (h ≤ 1e-9) ${s.slopes.left.toFixed(2)}`,
+    `slopes of log error against log h: right (h ≥ 1e-3) ${slope(s.slopes.right)}, middle ${slope(s.slopes.middle)}, left (h ≤ 1e-9) ${slope(s.slopes.left)}`,
     s.sentence,
   ];
   return lines.join("\n");

@@ -45,9 +45,12 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     extensionUri: context.extensionUri, store, memento: context.workspaceState,
     recheck: (uri) => void checkAndShow(uri),
     teach: (uri, request) => teacher.answer(uri, request),
+    stopTeaching: (uri) => teacher.cancel(uri),
   };
 
   async function checkAndShow(uri: vscode.Uri): Promise<CheckOutcome> {
+    // What the panel was computing for the last report is stale now.
+    teacher.cancel(uri);
     const panel = NetworkPanel.show(host, uri, true);
     panel.busy();
     const outcome = await runner.check(uri);

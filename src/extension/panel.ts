@@ -24,6 +24,8 @@ export interface PanelHost {
   recheck(uri: vscode.Uri): void;
   /** Computes what a teaching view shows (in a worker thread). */
   teach(uri: vscode.Uri, request: TeachRequest): Promise<TeachAnswer>;
+  /** Stops what is being computed for this network's panel. */
+  stopTeaching(uri: vscode.Uri): void;
 }
 
 export class NetworkPanel {
@@ -193,6 +195,7 @@ export class NetworkPanel {
   }
 
   dispose(): void {
+    this.host.stopTeaching(this.uri);
     NetworkPanel.panels.delete(this.uri.toString());
     if (NetworkPanel.lastShown === this) NetworkPanel.lastShown = undefined;
     for (const d of this.disposables) d.dispose();

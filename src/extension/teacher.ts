@@ -13,7 +13,8 @@ import { isJsonNetwork, networkName } from "./files.js";
 import { readSettings } from "./settings.js";
 
 export class TeachRunner implements vscode.Disposable {
-  private readonly running = new Set<AbortController>();
+  /** The runs in flight, by the network they are about. */
+  private readonly running = new Map<AbortController, string>();
   /** How many questions were answered, per kind (the test API shows it). */
   readonly answered: Record<TeachRequest["kind"], number> = { explain: 0, descent: 0, sweep: 0, values: 0 };
 
@@ -24,7 +25,7 @@ export class TeachRunner implements vscode.Disposable {
       return { kind: "error", message: `${networkName(uri)}.gradnet.ts runs its own code, and this workspace is in Restricted Mode: trust the workspace to compute this.` };
     const settings = readSettings(uri);
     const abort = new AbortController();
-    this.running.add(abort);
+    this.running.set(abort, uri.toString());
     const work: WorkerRequest = {
       task: request.kind, file: uri.fsPath, allowUserCode: vscode.workspace.isTrusted, maxMemoryMb: settings.maxMemoryMb,
       options: { step: settings.step, rtol: settings.rtol, atol: settings.atol },
@@ -43,8 +44,13 @@ export class TeachRunner implements vscode.Disposable {
     }
   }
 
+  /** Stops what is being computed for this network (a new check makes it stale; its panel closed). */
+  cancel(uri: vscode.Uri): void {
+    for (const [a, key] of this.running) if (key === uri.toString()) a.abort();
+  }
+
   dispose(): void {
-    for (const a of this.running) a.abort();
+    for (const a of this.running.keys()) a.abort();
   }
 }
 

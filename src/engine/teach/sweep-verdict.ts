@@ -35,7 +35,7 @@ export function slopes(points: Point[], scale: number): SweepResult["slopes"] {
 
 /** A step or an error: 1e-5, 3e-11; 0.4 and 2 as they are. */
 const e = (x: number) => (x === 0 ? "0" : x >= 1e-3 && x < 1e4 ? String(Number(x.toPrecision(1))) : x.toExponential(0).replace("e+", "e"));
-const s1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1).replace("-", "−") : "—");
+const s1 = (x: number) => (!Number.isFinite(x) ? "—" : Math.abs(x) < 0.05 ? "0.0" : x.toFixed(1).replace("-", "−"));
 
 export function verdictOf(at: { best: Point; slopes: SweepResult["slopes"]; scale: number; step: number }): { verdict: SweepVerdict; sentence: string } {
   const { best, slopes: s, scale, step } = at;
