@@ -9,6 +9,7 @@
  * softmax written by hand too, and a buggy backward departs from it.
  */
 import type { Graph, GraphNode } from "../graph.js";
+import type { LectureRole } from "../op.js";
 import type { Tensor } from "../tensor.js";
 import type { LectureIdentity } from "../../shared/teach.js";
 import type { ResolvedEntry } from "./entry.js";
@@ -49,7 +50,7 @@ export function lectureIdentity(graph: Graph, entry: ResolvedEntry, values: Map<
 
 /** The built-in linear layer the entry is a weight, bias or input of. */
 function linearOf(graph: Graph, entry: ResolvedEntry): GraphNode | undefined {
-  const isLinear = (n: GraphNode | undefined) => n?.op.builtin && n.op.name === "linear";
+  const isLinear = (n: GraphNode | undefined) => roleOf(n) === "linear";
   if (entry.node) return isLinear(entry.node) && (entry.param === "W" || entry.param === "b") ? entry.node : undefined;
   const users = consumers(graph, entry.tensor);
   return users.length === 1 && isLinear(users[0]) && users[0].inputs[0] === entry.tensor && entry.index.length === 2 ? users[0] : undefined;
@@ -67,19 +68,22 @@ function lectureAfter(graph: Graph, linear: GraphNode, values: Map<string, Tenso
     return y?.classes !== undefined && loss.id === graph.output ? y.value.data : undefined;
   };
   const fused = next[0];
-  if (fused.op.builtin && fused.op.name === "softmax_cross_entropy" && fused.inputs[0] === linear.id) {
+  if (roleOf(fused) === "softmax-cross-entropy" && fused.inputs[0] === linear.id) {
     const labels = labelsOf(fused);
     return labels && { linear, p: softmaxRows(l.data, B, C), labels, B, C };
   }
   const p = values.get(fused.id)!;
   const loss = consumers(graph, fused.id);
-  if (loss.length !== 1 || !(loss[0].op.builtin && loss[0].op.name === "cross_entropy") || loss[0].inputs[0] !== fused.id) return undefined;
+  if (loss.length !== 1 || roleOf(loss[0]) !== "cross-entropy" || loss[0].inputs[0] !== fused.id) return undefined;
   const labels = labelsOf(loss[0]);
   if (!labels || !isSoftmaxOf(p, l.data, B, C)) return undefined;
   return { linear, p: p.data, labels, B, C };
 }
 
 const consumers = (graph: Graph, id: string) => graph.nodes.filter((n) => n.inputs.includes(id));
+
+/** A built-in's part in the lecture's network (a custom op's claim is not trusted: its backward is what is examined). */
+const roleOf = (n: GraphNode | undefined): LectureRole | undefined => (n?.op.builtin ? n.op.lecture : undefined);
 
 function softmaxRows(l: Float64Array, B: number, C: number): Float64Array {
   const p = new Float64Array(B * C);
