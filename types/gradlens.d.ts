@@ -22,11 +22,16 @@ export type Nested = number | Nested[];
 export type Attrs = Record<string, unknown>;
 
 export interface AttrSpec {
-  type: "int" | "number" | "bool" | "int[]" | "int|int[]";
+  type: "int" | "number" | "bool" | "int[]" | "int|int[]" | "string" | "string[]";
   required?: boolean;
   default?: unknown;
   /** Smallest allowed value (for numbers / each int of an array). */
   min?: number;
+  /** Largest allowed value; with `maxExclusive`, values must stay below it. */
+  max?: number;
+  maxExclusive?: boolean;
+  /** For "string" (and each entry of "string[]"): the allowed values. */
+  oneOf?: string[];
   doc: string;
 }
 
@@ -61,6 +66,8 @@ export interface JacobianResult {
 export interface ShapeContext {
   inputShapes: number[][];
   attrs: Attrs;
+  /** For each input, its number of classes when it is a "classes" input (labels or ids), else undefined. */
+  inputClasses?: (number | undefined)[];
 }
 
 /** The seeded random stream a param's `init` function gets. */
@@ -97,6 +104,8 @@ export interface OpDef {
   arity?: number | [number, number];
   /** Input positions that carry integer class labels: never differentiated. */
   labelInputs?: number[];
+  /** Input positions that take integer ids from a "classes" input (an embedding's tokens): never differentiated. */
+  idInputs?: number[];
   attrs?: Record<string, AttrSpec>;
   params?: Record<string, ParamSpec>;
   /** Output shape from input shapes; without it the forward is run once to learn it. */
@@ -124,8 +133,10 @@ export declare function defineOp(op: OpDef): OpDef;
 export interface InputSpec {
   shape?: number[];
   values?: Nested;
-  /** Integer labels in [0, classes): never differentiated. */
+  /** Integer labels in [0, classes): never differentiated (ops that take ids read them too). */
   classes?: number;
+  /** A constant tensor (a mask, a table): usable by any op, never differentiated, never in gradients[]. */
+  constant?: boolean;
 }
 
 export interface NodeSpec {

@@ -46,7 +46,7 @@ export function renderDetail(report: Report | undefined, view: GraphView, nodeId
   if (input && !viewNode) {
     const grad = report?.gradients.find((g) => g.name === nodeId && !g.node);
     return h("section", { class: "detail", "data-node": nodeId }, header,
-      h("p", {}, `Input ${shapeText(input.shape)}`, input.classes !== undefined ? `, integer labels in [0, ${input.classes}) — never differentiated` : ""),
+      h("p", {}, `Input ${shapeText(input.shape)}`, input.classes !== undefined ? `, integer labels in [0, ${input.classes}) — never differentiated` : input.constant ? ", constant — never differentiated" : ""),
       opts.extra ?? null,
       grad ? gradientsTable([grad], opts.explain) : null);
   }

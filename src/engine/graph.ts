@@ -8,6 +8,7 @@
 export { buildGraph, describeNetwork, MAX_TENSOR_SIZE, type BuildOptions } from "./graph/build.js";
 export { forward, lossOf, runForward, type ForwardResult } from "./graph/forward.js";
 export { backward, runBackward, type BackwardCall, type CheckedBackward, type Gradients } from "./graph/backward.js";
-export { describeGraph, feedsOutput } from "./graph/view.js";
+export { describeGraph, feedsOutput, inputView } from "./graph/view.js";
+export { isDifferentiable } from "./graph/inputs.js";
 export { describeValue, UserOpError } from "./graph/user-op.js";
 export type { Graph, GraphInput, GraphNode } from "./graph/types.js";

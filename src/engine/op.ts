@@ -14,11 +14,16 @@ import type { IncrementalRule } from "./incremental/rule.js";
 export type Attrs = Record<string, unknown>;
 
 export interface AttrSpec {
-  type: "int" | "number" | "bool" | "int[]" | "int|int[]";
+  type: "int" | "number" | "bool" | "int[]" | "int|int[]" | "string" | "string[]";
   required?: boolean;
   default?: unknown;
   /** Smallest allowed value (for numbers / each int of an array). */
   min?: number;
+  /** Largest allowed value (for numbers / each int of an array); with `maxExclusive`, values must stay below it. */
+  max?: number;
+  maxExclusive?: boolean;
+  /** For "string" (and each entry of "string[]"): the allowed values. Default: any non-empty string. */
+  oneOf?: string[];
   doc: string;
 }
 
@@ -50,6 +55,11 @@ export interface JacobianResult {
 export interface ShapeContext {
   inputShapes: number[][];
   attrs: Attrs;
+  /**
+   * For each input, its number of classes when it is a "classes" input (labels or ids), else undefined:
+   * an op that takes ids (`idInputs`) can size a table from it. Not given outside a graph (op tests).
+   */
+  inputClasses?: (number | undefined)[];
 }
 
 export type InitKind = "zeros" | "ones" | "normal" | "uniform-fan-in";
@@ -68,8 +78,9 @@ export interface ParamSpec {
  * custom op is always recomputed whole, whatever it declares).
  * - `elementwise`: one input, y[i] depends on x[i] alone; the op's forward on a
  *   gathered [n] vector of entries gives those n outputs.
- * - `broadcast`: two inputs with the trailing-dims broadcast, y[i] = f(a[i], b[i mod |b|]);
- *   the forward on two gathered [n] vectors gives those n outputs.
+ * - `broadcast`: inputs with the trailing-dims broadcast, each of the output's shape or a
+ *   suffix of it: y[i] = f(a[i], b[i mod |b|]) (add), or f(mask[i mod |mask|], a[i], b[i mod |b|])
+ *   (where); the forward on the gathered [n] vectors gives those n outputs.
  * - `rowwise`: one input; each row along one axis is computed on its own (the
  *   axis the attribute `axisAttr` names, else always the last). The evaluator goes
  *   sparse when that axis is the last one: the forward on the gathered changed rows
@@ -98,6 +109,11 @@ export interface OpDef {
   arity?: number | [number, number];
   /** Input positions that carry integer class labels: never differentiated. */
   labelInputs?: number[];
+  /**
+   * Input positions that take integer ids (an embedding's token ids): they must come from a "classes"
+   * input (integers in [0, classes)) and are never differentiated.
+   */
+  idInputs?: number[];
   /** Attribute schema (JSON networks are validated against it). */
   attrs?: Record<string, AttrSpec>;
   params?: Record<string, ParamSpec>;

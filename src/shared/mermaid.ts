@@ -78,7 +78,7 @@ export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): Merm
   for (const input of view.inputs) {
     const id = assign(input.id, "input");
     shapeOf.set(input.id, input.shape);
-    const kind = input.classes !== undefined ? `labels, ${input.classes} classes` : "input";
+    const kind = input.classes !== undefined ? `labels, ${input.classes} classes` : input.constant ? "constant" : "input";
     lines.push(`  ${id}[/"${escapeLabel(input.id)}<br>${escapeLabel(kind)} ${shapeLabel(input.shape)}${extra(input.id)}"/]`);
   }
   for (const node of view.nodes) {

@@ -95,6 +95,8 @@ export interface InputReport {
   id: string;
   shape: number[];
   classes?: number;
+  /** A constant input ("constant": true): never differentiated. */
+  constant?: boolean;
   location?: SourceLocation;
 }
 

@@ -53,6 +53,10 @@ const cases: Case[] = [
   { name: "arity", line: 7, column: 62, message: /softmax_cross_entropy takes exactly 2 inputs, got 1/ },
   { name: "unknown-key", line: 5, column: 3, message: /^unknown key 'node'; did you mean 'nodes'\?$/ },
   { name: "custom-ops", line: 2, column: 3, message: /custom ops from TypeScript modules \("ops"\) are not supported/ },
+  { name: "embedding-few-rows", line: 6, column: 26, message: /^emb \(embedding\): embedding's ids have 12 classes but its table has 5 rows \("num"\)/ },
+  { name: "gelu-approximate", line: 6, column: 47, message: /^nodes\[0\]\.approximate must be one of 'none', 'tanh', got "fast"$/ },
+  { name: "clamp-bounds", line: 6, column: 24, message: /^c \(clamp\): clamp's min 3 is above its max 1$/ },
+  { name: "attention-causal", line: 7, column: 71, message: /causal attention needs as many keys as queries, got q \[2, 3, 4\] and k \[2, 5, 4\]/ },
 ];
 
 describe("bad network files: FILE:LINE:COL at the offending value", () => {

@@ -1,5 +1,5 @@
 /** The check's own memory, refused up front when the local Jacobians would not fit (limits.ts). */
-import type { Graph } from "../graph.js";
+import { isDifferentiable, type Graph } from "../graph.js";
 import { checkJacobianMemory } from "../limits.js";
 import type { CheckOptions } from "./options.js";
 
@@ -7,7 +7,7 @@ import type { CheckOptions } from "./options.js";
 export function refuseOversizedJacobians(graph: Graph, opts: CheckOptions): void {
   const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
   let tensorBytes = 0;
-  for (const inp of graph.inputs) tensorBytes += 8 * size(inp.shape) * (inp.classes === undefined ? 2 : 1);
+  for (const inp of graph.inputs) tensorBytes += 8 * size(inp.shape) * (isDifferentiable(inp) ? 2 : 1);
   const nodes = graph.nodes.map((node) => {
     const outputSize = size(node.outputShape);
     tensorBytes += 16 * outputSize;

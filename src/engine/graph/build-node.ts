@@ -32,8 +32,10 @@ export interface Build {
   values: boolean;
   /** Shape of every input and of every node built so far. */
   shapes: Map<string, number[]>;
-  /** Ids of the "classes" inputs. */
-  labels: Set<string>;
+  /** The "classes" inputs: id → classes. */
+  labels: Map<string, number>;
+  /** Ids of the "constant" inputs. */
+  constants: Set<string>;
   inputs: PlannedInput[];
   /** Topological order. */
   nodes: PlannedNode[];
@@ -43,8 +45,8 @@ export interface Build {
 export function addNode(b: Build, r: Resolved): void {
   const attrs = buildAttrs(r.op, r.spec, r.index);
   const inputShapes = r.inputs.map((n) => b.shapes.get(n)!);
-  const labelInputs = labelPositions(r, b.labels);
-  const ctx: ShapeContext = { inputShapes, attrs };
+  const labelInputs = labelPositions(r, b.labels, b.constants);
+  const ctx: ShapeContext = { inputShapes, attrs, inputClasses: inputClasses(b, r.inputs) };
   const { plans, params } = nodeParams(b, r, ctx);
   const outputShape = r.op.outputShape ? declaredOutputShape(r, ctx) : []; // custom op without outputShape: found by running forward below
   if (r.op.builtin) checkClassCount(r, b.inputs, inputShapes);
@@ -80,6 +82,11 @@ function nodeParams(b: Build, r: Resolved, ctx: ShapeContext): { plans: ParamPla
   return { plans, params };
 }
 
+/** Per input of a node: its classes when it is a "classes" input. */
+function inputClasses(b: Build, names: string[]): (number | undefined)[] {
+  return names.map((n) => b.labels.get(n));
+}
+
 const paramRng = (seed: number, nodeId: string) => new Rng(deriveSeed(seed, `param:${nodeId}`));
 
 /** Run the forward pass so far to learn the last node's shape; a shapes-only build makes the values it needs here. */
@@ -92,13 +99,13 @@ function shapeByForward(b: Build): number[] {
 
 export function graphInput(b: Build, input: PlannedInput): GraphInput {
   const value = (input.value ??= inputValue(input, b.seed));
-  return input.classes !== undefined ? { id: input.id, shape: input.shape, classes: input.classes, value } : { id: input.id, shape: input.shape, value };
+  return { id: input.id, shape: input.shape, ...(input.classes !== undefined ? { classes: input.classes } : {}), ...(input.constant ? { constant: true } : {}), value };
 }
 
 export function graphNode(b: Build, n: PlannedNode): GraphNode {
   if (!n.params) {
     const rng = paramRng(b.seed, n.id);
-    const ctx: ShapeContext = { inputShapes: n.inputShapes, attrs: n.attrs };
+    const ctx: ShapeContext = { inputShapes: n.inputShapes, attrs: n.attrs, inputClasses: inputClasses(b, n.inputs) };
     n.params = Object.fromEntries(n.plans.map((p) => [p.name, makeParam(p, rng, ctx)]));
   }
   return { id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: n.params, inputShapes: n.inputShapes, outputShape: n.outputShape, specIndex: n.specIndex, labelInputs: n.labelInputs };

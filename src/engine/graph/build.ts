@@ -73,7 +73,7 @@ function build(spec: NetworkSpec, options: BuildOptions, values: boolean): Build
   const limits: Limits = { maxSize: options.maxTensorSize ?? MAX_TENSOR_SIZE, budget: new MemoryBudget(options.maxMemoryMb, options.limitHints) };
   const seed = networkSeed(spec, options);
   checkParts(spec);
-  const b: Build = { seed, limits, values, shapes: new Map(), labels: new Set(), inputs: [], nodes: [], output: "" };
+  const b: Build = { seed, limits, values, shapes: new Map(), labels: new Map(), constants: new Set(), inputs: [], nodes: [], output: "" };
   for (const [id, inputSpec] of Object.entries(spec.inputs)) addInput(b, planInput(id, inputSpec, limits));
   if (b.inputs.length === 0) throw new NetworkError("\"inputs\" is empty: a network needs at least one input", ["inputs"]);
   // Resolve ids, ops and input names first (order-independent), then sort.
@@ -102,7 +102,8 @@ function addInput(b: Build, input: PlannedInput): void {
   if (b.values) input.value = inputValue(input, b.seed);
   b.inputs.push(input);
   b.shapes.set(input.id, input.shape);
-  if (input.classes !== undefined) b.labels.add(input.id);
+  if (input.classes !== undefined) b.labels.set(input.id, input.classes);
+  else if (input.constant) b.constants.add(input.id);
 }
 
 function outputOf(spec: NetworkSpec, nodeIndex: Map<string, number>): string {

@@ -8,6 +8,8 @@ export interface GraphInput {
   shape: number[];
   /** Set for label inputs: integer classes in [0, classes). Never differentiated. */
   classes?: number;
+  /** "constant": true — never differentiated, never in gradients[]. */
+  constant?: boolean;
   value: Tensor;
 }
 
@@ -21,7 +23,7 @@ export interface GraphNode {
   outputShape: number[];
   /** Position in spec.nodes (for locations). */
   specIndex: number;
-  /** Input positions that must not be differentiated (labels). */
+  /** Input positions that are never differentiated: class labels, ids, and constant inputs. */
   labelInputs: Set<number>;
 }
 

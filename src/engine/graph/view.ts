@@ -15,8 +15,8 @@ export function describeGraph(graph: Graph): GraphView {
   };
 }
 
-export function inputView(i: Pick<GraphInput, "id" | "shape" | "classes">): InputReport {
-  return { id: i.id, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}) };
+export function inputView(i: Pick<GraphInput, "id" | "shape" | "classes" | "constant">): InputReport {
+  return { id: i.id, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}), ...(i.constant ? { constant: true } : {}) };
 }
 
 /** Names (inputs and nodes) from which the output can be reached. */
