@@ -61,13 +61,13 @@ describe("gradlens explain FILE ENTRY", () => {
   });
 
   const badEntries: [string, string, RegExp][] = [
-    ["fc.W[9,9]", "10:5", /index 9 is out of range for dimension 0 of size 3/],
-    ["fc.W[1]", "10:5", /needs 2 indices, got 1/],
-    ["zz.W[0,0]", "1:1", /no node 'zz' in the network/],
+    ["fc.W[9,9]", "10:5", /index 9 is out of range for dimension 0 of fc\.W \[3, 3\]/],
+    ["fc.W[1]", "10:5", /needs 2 integer indices, got 1/],
+    ["zz.W[0,0]", "1:1", /no node 'zz'/],
     ["fc.Q[0,0]", "10:5", /has no parameter 'Q'/],
-    ["y[0]", "7:10", /integer class labels/],
-    ["fc.W[1;0]", "1:1", /whole numbers/],
-    ["fc.W", "1:1", /is not an entry/],
+    ["y[0]", "7:37", /class labels/],
+    ["fc.W[1;0]", "10:5", /whole numbers/],
+    ["fc.W", "10:5", /is the whole tensor fc\.W/],
   ];
   for (const [entry, at, message] of badEntries) {
     test(`a bad entry ${entry}: FILE:${at}: error, exit 2; --json gives the error document`, () => {

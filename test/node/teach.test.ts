@@ -17,7 +17,8 @@ import { explain } from "../../src/engine/teach/explain.js";
 import { descent } from "../../src/engine/teach/descent.js";
 import { sweep, SWEEP_STEPS } from "../../src/engine/teach/sweep.js";
 import { networkValues } from "../../src/engine/teach/values.js";
-import { EntryError, resolveEntry } from "../../src/engine/teach/entry.js";
+import { resolveEntry } from "../../src/engine/teach/entry.js";
+import { NetworkError } from "../../src/engine/network.js";
 import { unravel, type Tensor } from "../../src/engine/tensor.js";
 import { entryText, parseEntry } from "../../src/shared/names.js";
 
@@ -121,6 +122,8 @@ describe("explain finds where the bug is", () => {
     { file: "squared-error-no-2", entry: "fc.b[0]", node: "loss" },
     { file: "mean-no-1-over-n", entry: "fc.W[0,0]", node: "loss" },
     { file: "backward-zeros", entry: "fc.W[0,0]", node: "h" },
+    // x feeds q, k and v: three paths; only q's and k's go through the wrong factor.
+    { file: "attention-no-sqrt-d", entry: "q.W[0,0]", node: "att" },
   ];
   test("every file in examples/buggy is covered", () => {
     const files = readdirSync(join(root, "examples/buggy")).filter((f) => f.endsWith(".gradnet.ts")).map((f) => f.replace(".gradnet.ts", ""));
@@ -168,20 +171,22 @@ describe("entries: one parser, clear errors", () => {
     assert.deepEqual(parseEntry("<a b>[0].W[2, 1]"), { tensor: "<a b>[0].W", parsed: { kind: "param", node: "<a b>[0]", param: "W" }, index: [2, 1] });
   });
 
-  test("out of range, wrong rank, unknown node or parameter, labels and node outputs are refused with what exists", async () => {
+  test("out of range, wrong rank, unknown node or parameter, labels, node outputs, whole tensors: refused at their place (gradientTarget)", async () => {
     const graph = await load(LECTURE);
-    const cases: [string, RegExp][] = [
-      ["fc.W[9,9]", /index 9 is out of range for dimension 0 of size 3 \(shape \[3, 3\]/],
-      ["fc.W[1]", /shape \[3, 3\], so an entry needs 2 indices, got 1/],
-      ["zz.W[0,0]", /no node 'zz'.*fc\.W \[3, 3\], fc\.b \[3\], x \[4, 3\]/],
-      ["fc.Q[0,0]", /node 'fc' \(linear\) has no parameter 'Q'; its parameters: W, b/],
-      ["y[0]", /'y' holds integer class labels, which are never differentiated/],
-      ["p[0,0]", /'p' is the output of node p \(softmax\)/],
-      ["fc.W[a,0]", /whole numbers/],
-      ["q[1]", /no input or parameter named 'q'/],
+    const cases: [string, RegExp, (string | number)[]][] = [
+      ["fc.W[9,9]", /index 9 is out of range for dimension 0 of fc\.W \[3, 3\]/, ["nodes", 0]],
+      ["fc.W[1]", /fc\.W has shape \[3, 3\], so an entry needs 2 integer indices, got 1/, ["nodes", 0]],
+      ["zz.W[0,0]", /no node 'zz'/, []],
+      ["fc.Q[0,0]", /fc \(linear\) has no parameter 'Q'.*\(it has: W, b\)/, ["nodes", 0]],
+      ["y[0]", /'y' holds class labels \(integers\): it is never differentiated/, ["inputs", "y", "classes"]],
+      ["p[0,0]", /'p' is a node: name one of its parameters/, []],
+      ["fc.W[a,0]", /needs 2 integer indices \(whole numbers ≥ 0, separated by commas\)/, ["nodes", 0]],
+      ["fc.W", /'fc\.W' is the whole tensor fc\.W: explain one entry of it, like fc\.W\[0, 0\]/, ["nodes", 0]],
+      ["q[1]", /no parameter or input 'q'/, []],
     ];
-    for (const [text, message] of cases) assert.throws(() => resolveEntry(graph, text), (e: unknown) => e instanceof EntryError && message.test(e.message), text);
-    assert.deepEqual((() => { try { resolveEntry(graph, "y[0]"); } catch (e) { return (e as EntryError).path; } })(), ["inputs", "y"]);
+    for (const [text, message, path] of cases) {
+      assert.throws(() => resolveEntry(graph, text), (e: unknown) => e instanceof NetworkError && message.test(e.message) && JSON.stringify(e.path) === JSON.stringify(path), text);
+    }
   });
 });
 
@@ -301,7 +306,7 @@ describe("sweep: the error against the step h", () => {
 
   test("an input or an unknown id is refused with the nodes there are", async () => {
     const graph = await load(LECTURE);
-    assert.throws(() => sweep(graph, "x"), (e: unknown) => e instanceof EntryError && /'x' is an input, not a node.*nodes: fc, p, loss/.test(e.message));
-    assert.throws(() => sweep(graph, "nope"), (e: unknown) => e instanceof EntryError && /no node 'nope'/.test(e.message));
+    assert.throws(() => sweep(graph, "x"), (e: unknown) => e instanceof NetworkError && /'x' is an input, not a node.*nodes: fc, p, loss/.test(e.message));
+    assert.throws(() => sweep(graph, "nope"), (e: unknown) => e instanceof NetworkError && /no node 'nope'/.test(e.message));
   });
 });

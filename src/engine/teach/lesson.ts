@@ -31,7 +31,7 @@ export function lessonOf(graph: Graph, report?: Report): Lesson {
 function entriesToExplain(graph: Graph, report?: Report): string[] {
   const tensors = [
     ...graph.nodes.flatMap((n) => Object.entries(n.params).map(([p, t]) => ({ name: paramName(n.id, p), shape: t.shape, size: t.data.length }))),
-    ...graph.inputs.filter((i) => i.classes === undefined && !(i as { constant?: boolean }).constant).map((i) => ({ name: i.id, shape: i.shape, size: i.value.data.length })),
+    ...graph.inputs.filter((i) => i.classes === undefined && !i.constant).map((i) => ({ name: i.id, shape: i.shape, size: i.value.data.length })),
   ];
   return tensors.flatMap((t) => {
     if (t.size <= EXPLAIN_ALL) return Array.from({ length: t.size }, (_, k) => entryText(t.name, unravel(k, t.shape)));

@@ -14,7 +14,7 @@ import { deriveSeed, Rng } from "../random.js";
 import { unravel } from "../tensor.js";
 import type { SweepResult } from "../../shared/teach.js";
 import { backwardOf, forwardWith, gradOf, wrtsOf, type LocalCheck, type Wrt } from "../check/local-node.js";
-import { EntryError } from "./entry.js";
+import { NetworkError } from "../network.js";
 import { slopes, verdictOf } from "./sweep-verdict.js";
 
 /** h = 10^-1, 10^-1.5, …, 10^-12. */
@@ -35,8 +35,8 @@ export function sweep(graph: Graph, nodeId: string): SweepResult {
   const node = graph.nodes.find((n) => n.id === nodeId);
   if (!node) {
     const input = graph.inputs.find((i) => i.id === nodeId);
-    throw new EntryError(input ? `'${nodeId}' is an input, not a node: sweep looks at a node's local Jacobian; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`
-      : `no node '${nodeId}' in the network; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`, input ? ["inputs", nodeId] : undefined);
+    throw new NetworkError(input ? `'${nodeId}' is an input, not a node: sweep looks at a node's local Jacobian; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`
+      : `no node '${nodeId}' in the network; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`, input ? ["inputs", nodeId] : []);
   }
   const { values } = forward(graph);
   const check: LocalCheck = { node, inputs: node.inputs.map((n) => values.get(n)!), output: values.get(node.id)!, opts: DEFAULT_OPTIONS, rng: new Rng(deriveSeed(graph.seed, `sweep:${node.id}`)) };

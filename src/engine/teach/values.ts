@@ -30,7 +30,7 @@ export function networkValues(graph: Graph, opts: ValuesOptions = {}): NetworkVa
   const step = opts.step ?? DEFAULTS.step;
   const tensors = [
     ...graph.nodes.flatMap((n) => Object.entries(n.params).map(([p, t]) => ({ name: paramName(n.id, p), value: t, grad: up.paramGradient(paramName(n.id, p)) }))),
-    ...graph.inputs.filter((i) => i.classes === undefined && !(i as { constant?: boolean }).constant).map((i) => ({ name: i.id, value: i.value, grad: up.analytic(i.id) })),
+    ...graph.inputs.filter((i) => i.classes === undefined && !i.constant).map((i) => ({ name: i.id, value: i.value, grad: up.analytic(i.id) })),
   ];
   return {
     loss: up.loss, nodes: graph.nodes.map((n) => nodeValues(up, n.id, feeds.has(n.id), opts)),
