@@ -18,8 +18,8 @@ import { DEFAULTS } from "../../shared/defaults.js";
 import { paramName } from "../../shared/names.js";
 import type { ChainStep, ChainTerm, Explanation } from "../../shared/teach.js";
 import { resolveEntry, type ResolvedEntry } from "./entry.js";
-import { reachOf, type Reach } from "./reach.js";
-import { analyticRows, numericColumns, sentDown, type FactorCall, type WrtKey } from "./local-factor.js";
+import { factorKey, MAX_ENTRIES, reachOf, type Reach } from "./reach.js";
+import { analyticRows, sentDown, type FactorCall, type WrtKey } from "./local-factor.js";
 import { lectureIdentity } from "./identity.js";
 import { centralDifferences, upstreamOf, type Upstream } from "./upstream.js";
 
@@ -35,8 +35,6 @@ export interface ExplainOptions {
 export const SHOWN_ENTRIES = 64;
 /** Rows and columns of a local factor shown. */
 const SHOWN_LOCAL = 24;
-/** A node output's entries used at most (the numeric upstream costs two evaluations each). */
-const MAX_ENTRIES = 4096;
 
 interface Walk {
   up: Upstream;
@@ -58,14 +56,14 @@ export function explain(graph: Graph, entryText: string, opts: ExplainOptions = 
   const terms: ChainTerm[] = [];
   const notes: string[] = [];
   for (const node of walk.reach.path) {
-    for (const wrt of wrtsOnPath(walk, node)) {
+    for (const wrt of walk.reach.wrts.get(node.id)!) {
       const { step, stepTerms } = chainStep(walk, node, wrt);
       path.push(step);
       terms.push(...stepTerms);
     }
   }
   if (!path.length) notes.push(`${entry.text} does not move the loss: nothing between it and the loss depends on it, so dL/d${entry.text} = 0.`);
-  for (const node of walk.reach.path) if (walk.reach.entries.get(node.id)!.length > MAX_ENTRIES) notes.push(`${node.id}: the first ${MAX_ENTRIES} of the ${walk.reach.entries.get(node.id)!.length} entries ${entry.text} moves are used.`);
+  for (const [node, left] of walk.reach.truncated) notes.push(`${node}: the first ${MAX_ENTRIES} of the ${MAX_ENTRIES + left} entries ${entry.text} moves are used.`);
   terms.sort((a, b) => Math.abs(b.product) - Math.abs(a.product));
   const shown = terms.slice(0, opts.maxTerms ?? 8);
   const identity = lectureIdentity(graph, entry, up.values);
@@ -82,34 +80,22 @@ function analyticTotal(up: Upstream, entry: ResolvedEntry): number {
   return g ? g.data[entry.flat] : 0;
 }
 
-/** The inputs of `node` through which θ reaches it (its own parameter, for θ's node). */
-function wrtsOnPath(walk: Walk, node: GraphNode): WrtKey[] {
-  if (node === walk.entry.node) return [{ kind: "param", name: walk.entry.param! }];
-  const wrts: WrtKey[] = [];
-  node.inputs.forEach((name, k) => {
-    if (node.labelInputs.has(k)) return;
-    if (name === walk.entry.tensor || walk.reach.entries.has(name)) wrts.push({ kind: "input", position: k });
-  });
-  return wrts;
-}
-
-/** The wrt's entries the walk reaches: θ itself, or the entries of the value θ moved. */
-function colsOf(walk: Walk, node: GraphNode, wrt: WrtKey): { name: string; shape: number[]; cols: number[] } {
-  if (wrt.kind === "param") return { name: paramName(node.id, wrt.name), shape: node.params[wrt.name].shape, cols: [walk.entry.flat] };
+/** The wrt's name and shape: the explained parameter, or an input's value. */
+function wrtOf(walk: Walk, node: GraphNode, wrt: WrtKey): { name: string; shape: number[] } {
+  if (wrt.kind === "param") return { name: paramName(node.id, wrt.name), shape: node.params[wrt.name].shape };
   const name = node.inputs[wrt.position];
-  const shape = walk.up.values.get(name)!.shape;
-  return { name, shape, cols: name === walk.entry.tensor ? [walk.entry.flat] : walk.reach.entries.get(name)!.slice(0, MAX_ENTRIES) };
+  return { name, shape: walk.up.values.get(name)!.shape };
 }
 
 function chainStep(walk: Walk, node: GraphNode, wrt: WrtKey): { step: ChainStep; stepTerms: ChainTerm[] } {
   const { up, h, tol } = walk;
-  const rows = walk.reach.entries.get(node.id)!.slice(0, MAX_ENTRIES);
+  const rows = walk.reach.entries.get(node.id)!;
   const out = up.values.get(node.id)!;
   const gA = up.analytic(node.id);
   const gN = up.numeric(node.id, rows, h);
-  const { name, shape, cols } = colsOf(walk, node, wrt);
+  const { name, shape } = wrtOf(walk, node, wrt);
   const call: FactorCall = { node, values: up.values, wrt, h };
-  const columns = numericColumns(call, cols);
+  const { cols, columns } = walk.reach.columns.get(factorKey(node.id, wrt))!;
   const productNumeric = columns.map((col) => rows.reduce((s, r, k) => s + gN[k] * col[r], 0));
   const productAnalytic = sentDown(call, gA, cols);
   const shownRows = pick(rows, (k) => Math.abs(gN[k]) + Math.abs(gA.data[rows[k]]), SHOWN_ENTRIES);
