@@ -3,8 +3,8 @@
  * with its worst entries, and the end-to-end gradients of its parameters.
  */
 import type { Diagnosis, GradientReport, GraphView, JacobianReport, NodeReport, Report, Status, WorstEntry } from "../src/shared/report.js";
-import { h } from "./dom.js";
-import { fmt, fmtRel, indexText, shapeText } from "./format.js";
+import { activatable, h } from "./dom.js";
+import { fmt, fmtRel, indexText, shapeText, unravel } from "./format.js";
 import { jacobianHeatmaps } from "./heatmap.js";
 
 export const statusBadge = (status: Status | undefined): HTMLElement =>
@@ -37,6 +37,10 @@ export interface DetailOptions {
   /** Offer "Go to definition" (only inside VS Code). */
   canReveal: boolean;
   onReveal(nodeId: string): void;
+  /** Explain an entry (`fc.W[1,0]`): a click on a gradient's worst entry or a Jacobian cell of a parameter or input. */
+  explain?(entry: string): void;
+  /** Shown under the header: the node's value and upstream gradient. */
+  extra?: HTMLElement | null;
 }
 
 export function renderDetail(report: Report | undefined, view: GraphView, nodeId: string, opts: DetailOptions): HTMLElement {
@@ -48,7 +52,8 @@ export function renderDetail(report: Report | undefined, view: GraphView, nodeId
     const grad = report?.gradients.find((g) => g.name === nodeId && !g.node);
     return h("section", { class: "detail", "data-node": nodeId }, header,
       h("p", {}, `Input ${shapeText(input.shape)}`, input.classes !== undefined ? `, integer labels in [0, ${input.classes}) — never differentiated` : input.constant ? ", constant — never differentiated" : ""),
-      grad ? gradientsTable([grad]) : null);
+      opts.extra ?? null,
+      grad ? gradientsTable([grad], opts.explain) : null);
   }
   if (!viewNode) return h("section", { class: "detail" }, h("p", {}, `No node named ${nodeId}.`));
   const reveal = opts.canReveal && viewNode.location
@@ -71,19 +76,29 @@ export function renderDetail(report: Report | undefined, view: GraphView, nodeId
   );
   if (!node) {
     section.append(h("p", { class: "muted" }, "Not checked yet."));
+    if (opts.extra) section.append(opts.extra);
     return section;
   }
   if (node.diagnosis) section.append(diagnosisText(node.diagnosis));
   if (node.suspect && node.status !== "fail")
     section.append(h("p", { class: "suspect" }, h("strong", {}, "Suspect: "), "some entries pass the tolerance but are far above their own finite-difference error — in float64 a real error, not noise (the worst entries below are marked)."));
   if (node.message) section.append(h("p", { class: "message" }, node.message));
-  for (const jac of node.jacobians) section.append(jacobianSection(node, jac));
+  if (opts.extra) section.append(opts.extra);
+  const explainable = new Set(report!.gradients.filter((g) => !g.node).map((g) => g.name));
+  for (const jac of node.jacobians) section.append(jacobianSection(node, jac, jacobianClick(node, jac, explainable, opts.explain)));
   const grads = report!.gradients.filter((g) => g.node === node.id);
-  if (grads.length) section.append(h("h3", {}, "End-to-end gradients ∂L/∂θ"), gradientsTable(grads));
+  if (grads.length) section.append(h("h3", {}, "End-to-end gradients ∂L/∂θ"), gradientsTable(grads, opts.explain));
   return section;
 }
 
-function jacobianSection(node: NodeReport, jac: JacobianReport): HTMLElement {
+/** A click on a Jacobian's column explains that entry, when it is a parameter's or a differentiable input's. */
+function jacobianClick(node: NodeReport, jac: JacobianReport, inputs: Set<string>, explain?: (entry: string) => void): ((row: number, col: number) => void) | undefined {
+  if (!explain || (jac.kind === "input" && !inputs.has(jac.wrt))) return undefined;
+  const tensor = jac.kind === "param" ? `${node.id}.${jac.wrt}` : jac.wrt;
+  return (_row, col) => explain(`${tensor}[${unravel(col, jac.wrtShape).join(",")}]`);
+}
+
+function jacobianSection(node: NodeReport, jac: JacobianReport, onCell?: (row: number, col: number) => void): HTMLElement {
   const shown = jac.rowIndices.length * jac.colIndices.length;
   const sampledNote = jac.sampled
     ? h("p", { class: "sampled" },
@@ -100,24 +115,32 @@ function jacobianSection(node: NodeReport, jac: JacobianReport): HTMLElement {
     sampledNote,
     // The node's own diagnosis is shown above; repeat a Jacobian's only when it says something else.
     jac.diagnosis && jac.diagnosis.detail !== node.diagnosis?.detail ? diagnosisText(jac.diagnosis) : null,
-    jac.rowIndices.length && jac.colIndices.length ? jacobianHeatmaps(jac, of) : null,
+    jac.rowIndices.length && jac.colIndices.length ? jacobianHeatmaps(jac, of, onCell) : null,
+    onCell ? h("p", { class: "muted hint" }, `Click a cell to explain that entry of ${jac.kind === "param" ? `${node.id}.${jac.wrt}` : jac.wrt} (its column).`) : null,
     jac.worst.length ? worstTable(jac.worst, (e) => `${indexText(e.index[0], jac.outputShape)} / ${indexText(e.index[1], jac.wrtShape)}`, "output / input") : null);
 }
 
-function worstTable(worst: WorstEntry[], where: (e: WorstEntry) => string, whereTitle: string): HTMLElement {
-  return h("table", { class: "worst" },
+function worstTable(worst: WorstEntry[], where: (e: WorstEntry) => string, whereTitle: string, onRow?: (e: WorstEntry) => void): HTMLElement {
+  return h("table", { class: `worst${onRow ? " explainable" : ""}` },
     h("caption", {}, "Worst entries"),
     h("thead", {}, h("tr", {}, ...[whereTitle, "analytic", "numeric", "rel. error", "status"].map((t) => h("th", {}, t)))),
-    h("tbody", {}, ...worst.map((e) => h("tr", e.suspect ? { class: "suspect" } : {},
-      h("td", {}, where(e)), h("td", { class: "num" }, fmt(e.analytic)), h("td", { class: "num" }, fmt(e.numeric)),
-      h("td", { class: "num" }, fmtRel(e.relError)),
-      h("td", {}, e.status ? statusBadge(e.status) : "", e.suspect ? h("span", { class: "badge status-suspect", title: `finite-difference error about ${fmt(e.estimatedError ?? 0)}` }, "suspect") : "")))));
+    h("tbody", {}, ...worst.map((e) => {
+      const attrs: Record<string, string> = onRow ? { title: "Explain this entry", "data-index": e.index.join(",") } : {};
+      if (e.suspect) attrs.class = "suspect";
+      const tr = h("tr", attrs,
+        h("td", {}, where(e)), h("td", { class: "num" }, fmt(e.analytic)), h("td", { class: "num" }, fmt(e.numeric)),
+        h("td", { class: "num" }, fmtRel(e.relError)),
+        h("td", {}, e.status ? statusBadge(e.status) : "", e.suspect ? h("span", { class: "badge status-suspect", title: `finite-difference error about ${fmt(e.estimatedError ?? 0)}` }, "suspect") : ""));
+      if (onRow) activatable(tr, () => onRow(e));
+      return tr;
+    })));
 }
 
-function gradientsTable(grads: GradientReport[]): HTMLElement {
+function gradientsTable(grads: GradientReport[], explain?: (entry: string) => void): HTMLElement {
   return h("div", { class: "gradients" }, ...grads.map((g) => h("div", { class: "gradient" },
     h("p", {}, h("code", {}, g.name), ` ${shapeText(g.shape)} `, statusBadge(g.status),
       ` max rel. error ${fmtRel(g.maxRelError)} — ${g.checked} of ${g.total} checked${g.sampled ? " (sampled)" : ""}`),
     g.diagnosis ? diagnosisText(g.diagnosis) : null,
-    g.worst.length ? worstTable(g.worst, (e) => shapeText(e.index), "index") : null)));
+    g.worst.length ? worstTable(g.worst, (e) => shapeText(e.index), "index",
+      explain && g.worst[0]?.index.length === g.shape.length ? (e) => explain(`${g.name}[${e.index.join(",")}]`) : undefined) : null)));
 }

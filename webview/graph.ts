@@ -71,11 +71,20 @@ export class GraphPanel {
   }
 
   /** Render the graph; resolves once the SVG is in the page (or the render was superseded). */
+  /** Each node's extra label line (its value and upstream gradient), when the toggle is on. */
+  private summaries: Record<string, string> | undefined;
+
+  /** Show (or, with undefined, hide) a summary line on each node; the graph is drawn again, fitted (its size changed). */
+  setSummaries(summaries: Record<string, string> | undefined, view: GraphView): Promise<void> {
+    this.summaries = summaries;
+    return this.render(view);
+  }
+
   async render(view: GraphView, zoom?: Zoom): Promise<void> {
     const token = ++this.renderToken;
     const started = performance.now();
     initMermaid();
-    const graph = toMermaidGraph(view, { direction: "LR" });
+    const graph = toMermaidGraph(view, { direction: "LR", summaries: this.summaries });
     let svg: string;
     try {
       await mermaid.parse(graph.text);

@@ -9,7 +9,7 @@ import { h } from "./dom.js";
 import { fmt, indexText, num } from "./format.js";
 
 /** Diverging scale (ColorBrewer RdBu, reversed): negative blue, zero light grey, positive red. */
-const stops: [number, number, number][] = [
+export const stops: [number, number, number][] = [
   [33, 102, 172], [103, 169, 207], [247, 247, 247], [239, 138, 98], [178, 24, 43],
 ];
 const notComputed: [number, number, number] = [140, 140, 140];
@@ -47,7 +47,10 @@ interface Matrix {
   scale: number;
 }
 
-export function jacobianHeatmaps(jac: JacobianReport, nodeId: string): HTMLElement {
+/** A cell of a Jacobian heatmap clicked: its row (output entry) and column (wrt entry), flat. */
+export type CellClick = (row: number, col: number) => void;
+
+export function jacobianHeatmaps(jac: JacobianReport, nodeId: string, onCell?: CellClick): HTMLElement {
   const rows = jac.rowIndices.length;
   const cols = jac.colIndices.length;
   const analytic = jac.analytic.map(num);
@@ -127,6 +130,13 @@ export function jacobianHeatmaps(jac: JacobianReport, nodeId: string): HTMLEleme
       hovered = null;
       canvases.forEach((cv, k) => draw(cv, matrices[k]));
     });
+    if (onCell) {
+      canvas.classList.add("clickable");
+      canvas.addEventListener("click", (e) => {
+        const at = cellAt(e);
+        if (at) onCell(jac.rowIndices[at[0]], jac.colIndices[at[1]]);
+      });
+    }
     return h("figure", { class: "heat-panel" },
       h("figcaption", {}, m.title),
       canvas,
@@ -138,7 +148,7 @@ export function jacobianHeatmaps(jac: JacobianReport, nodeId: string): HTMLEleme
     info);
 }
 
-function scaleBar(max: number): HTMLElement {
+export function scaleBar(max: number): HTMLElement {
   const bar = h("span", { class: "scale-bar" });
   const css = stops.map(([r, g, b]) => `rgb(${r}, ${g}, ${b})`).join(", ");
   bar.style.background = `linear-gradient(to right, ${css})`;

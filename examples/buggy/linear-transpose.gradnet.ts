@@ -2,7 +2,9 @@
 //
 // y = x·Wᵀ + b gives dL/dx = g·W. The backward below computes g·Wᵀ. With a
 // square W both have the right shape, so nothing crashes: only the numbers
-// are wrong. gradlens: node fc fails with "transpose".
+// are wrong. gradlens: node fc fails with "transpose". The wrong dL/dx flows
+// on into the layer before (hidden), whose weights then learn from it: in
+// `gradlens descent` the loss no longer falls as it should.
 // The fix is in examples/custom/layers.ts (myLinear).
 import { add, defineOp, matmul, network, sum, transpose } from "gradlens";
 
@@ -24,6 +26,7 @@ export default network({
   seed: 2,
   inputs: { x: { shape: [4, 3] }, y: { shape: [4], classes: 3 } },
   nodes: [
+    { id: "hidden", op: "linear", units: 3 },
     { id: "fc", op: myLinear },
     { id: "loss", op: "softmax_cross_entropy", inputs: ["fc", "y"] },
   ],

@@ -152,6 +152,19 @@ const driver = {
     await page.keyboard.press(key);
     return { ok: true };
   },
+  /** The text of the first visible element matching `selector` in the workbench itself (not a webview). */
+  async workbenchText({ selector, timeoutMs = 20000 }) {
+    const el = page.locator(selector).first();
+    await el.waitFor({ state: "visible", timeout: timeoutMs });
+    return (await el.innerText()).trim();
+  },
+  /** Clicks the first visible element of the workbench (a walkthrough's button, say) whose text is exactly `text`. */
+  async clickText({ text, within = "body", timeoutMs = 20000 }) {
+    const el = page.locator(within).getByText(text, { exact: true }).locator("visible=true").first();
+    await el.waitFor({ state: "visible", timeout: timeoutMs });
+    await el.click();
+    return { ok: true };
+  },
 };
 
 async function startDriver() {

@@ -13,6 +13,7 @@ import { renderStandaloneHtml } from "./standalone.js";
 import { VERSION } from "../shared/version.js";
 import { formatReport } from "./table.js";
 import { DEFAULTS } from "../shared/defaults.js";
+import { TEACH_COMMANDS, TEACH_USAGE, teachMain } from "./teach.js";
 
 const USAGE = `usage:
   gradlens check FILE [--mode exhaustive|sampled|fast] [--rtol X] [--atol X] [--step H] [--seed N]
@@ -20,6 +21,7 @@ const USAGE = `usage:
                       [--max-memory MB] [--strict] [--points N]
   gradlens grads FILE --json [--max-memory MB]
   gradlens graph FILE [--max-memory MB]
+${TEACH_USAGE}
 
 --max-memory MB refuses, up front, a network whose tensors, gradients and
 Jacobians would need more than MB MiB (default ${DEFAULTS.maxMemoryMb}).
@@ -31,7 +33,9 @@ inputs and parameters) and fails if any point fails.
 
 FILE is a *.gradnet.json or *.gradnet.ts network.
 exit: 0 all gradients pass (kinks allowed), 1 a mismatch, 2 a bad file, bad usage,
-      or an exception or time-out in user code.`;
+      or an exception or time-out in user code.
+      explain: 0 the analytic and numeric gradients agree, 1 they disagree; descent: 0 the
+      two loss curves agree, 1 they part; sweep: 0; all three: 2 as above, or a bad ENTRY or node.`;
 
 class UsageError extends Error {}
 
@@ -43,6 +47,9 @@ function number(name: string, v: string | undefined, check: (x: number) => boole
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // explain, descent and sweep take options of their own (teach.ts).
+  const verb = argv.find((a) => !a.startsWith("-"));
+  if ((TEACH_COMMANDS as readonly string[]).includes(verb ?? "") && !argv.includes("--help") && !argv.includes("-h")) return teachMain(argv, usage);
   let parsed;
   try {
     parsed = parseArgs({
@@ -70,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, file, ...extra] = positionals;
   const asJson = { json: !!o.json, file };
   if (!command) return usage("no command given", asJson);
-  if (!["check", "grads", "graph"].includes(command)) return usage(`unknown command '${command}'`, asJson);
+  if (!["check", "grads", "graph", ...TEACH_COMMANDS].includes(command)) return usage(`unknown command '${command}'`, asJson);
   if (!file) return usage(`${command} needs a network FILE`, asJson);
   if (extra.length) return usage(`unexpected argument '${extra[0]}'`, asJson);
 
@@ -88,6 +95,8 @@ export async function main(argv: string[]): Promise<number> {
     timeoutMs = (number("timeout", o.timeout, positive, "a positive number of seconds") ?? DEFAULTS.timeoutSeconds) * 1000;
     request = {
       task: command as WorkerRequest["task"], file,
+      // The --html page has no host to ask: it carries what its teaching views show.
+      ...(o.html ? { lesson: true } : {}),
       ...opt("maxMemoryMb", number("max-memory", o["max-memory"], positive, "a positive number of MiB")),
       options: {
         ...(o.mode ? { mode: o.mode as "exhaustive" } : {}),
@@ -126,7 +135,7 @@ function report(result: WorkerResult, file: string, out: { json: boolean; html?:
       const r = result.report;
       if (out.html) {
         try {
-          writeFileSync(out.html, renderStandaloneHtml(r));
+          writeFileSync(out.html, renderStandaloneHtml(r, result.lesson));
         } catch (e) {
           return failed([{ file: out.html, line: 1, column: 1, message: `cannot write the HTML report: ${(e as Error).message}` }], out.json, `${out.html}: error: cannot write the HTML report: ${(e as Error).message}`);
         }
@@ -152,6 +161,8 @@ function report(result: WorkerResult, file: string, out: { json: boolean; html?:
     case "internal-error":
       if (process.env.GRADLENS_DEBUG && result.stack) process.stderr.write(result.stack + "\n");
       return fail(`${result.message} (an internal error in GradLens; set GRADLENS_DEBUG=1 for details)`);
+    default:
+      return fail(`unexpected ${result.kind} result (an internal error in GradLens)`);
   }
 }
 

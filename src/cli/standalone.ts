@@ -1,12 +1,14 @@
 /**
  * `gradlens check FILE --html OUT`: the panel as one self-contained HTML file —
  * Mermaid, the webview bundle and its CSS inlined under the same nonce CSP as the
- * webview, the report embedded as JSON. Opens offline in any browser.
+ * webview, the report (and what the teaching views show: explanations, the descent,
+ * the step-size sweeps, node values) embedded as JSON. Opens offline in any browser.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Report } from "../shared/report.js";
+import type { Lesson } from "../shared/teach.js";
 import { panelHtml } from "../shared/page.js";
 
 /**
@@ -20,7 +22,7 @@ export function mediaDir(): string {
   return found;
 }
 
-export function renderStandaloneHtml(report: Report): string {
+export function renderStandaloneHtml(report: Report, lesson?: Lesson): string {
   const dir = mediaDir();
   const read = (name: string) => readFileSync(join(dir, name), "utf8");
   return panelHtml({
@@ -29,5 +31,6 @@ export function renderStandaloneHtml(report: Report): string {
     title: `GradLens — ${report.network.name}`,
     inline: { mermaid: read("mermaid.min.js"), script: read("webview.js"), style: read("webview.css") },
     report,
+    lesson,
   });
 }

@@ -131,7 +131,7 @@ function fmtFactor(f: number): string {
 }
 
 /** Left-aligned columns; ANSI colour codes do not count toward width. */
-function table(head: string[], rows: string[][]): string[] {
+export function table(head: string[], rows: string[][]): string[] {
   const width = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
   const widths = head.map((h, c) => Math.max(width(h), ...rows.map((r) => width(r[c]))));
   const line = (cells: string[]) => "  " + cells.map((cell, c) => (c === cells.length - 1 ? cell : cell + " ".repeat(widths[c] - width(cell)))).join("  ").trimEnd();

@@ -158,6 +158,37 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
     return { plus: evaluate(1), minus: evaluate(-1) };
   }
 
+  /**
+   * L with one entry of a node's cached output moved to out ± h, for each flat
+   * index: the loss as a function of that node's output, everything upstream of
+   * it held fixed (the numeric upstream gradient dL/d(out) of the teaching verbs).
+   */
+  outputEntries(nodeId: string, indices: ArrayLike<number>, h: number): { plus: Float64Array; minus: Float64Array } {
+    const nodeIndex = this.nodes.findIndex((n) => n.node.id === nodeId);
+    if (nodeIndex < 0) throw new Error(`no node named '${nodeId}'`);
+    const info = this.nodes[nodeIndex];
+    const plus = new Float64Array(indices.length), minus = new Float64Array(indices.length);
+    if (!info.feedsOutput) return { plus: plus.fill(this.baseLoss), minus: minus.fill(this.baseLoss) };
+    const moved = (flat: number, value: number): number => {
+      try {
+        const slot = this.slots.list[info.slot];
+        this.slots.beginSparse(info.slot);
+        slot.work![flat] = value;
+        this.slots.markChanged(slot, flat);
+        return this.propagate(nodeIndex + 1);
+      } finally {
+        this.slots.restore();
+      }
+    };
+    const base = this.slots.list[info.slot].base.data;
+    for (let k = 0; k < indices.length; k++) {
+      const flat = indices[k];
+      plus[k] = moved(flat, base[flat] + h);
+      minus[k] = moved(flat, base[flat] - h);
+    }
+    return { plus, minus };
+  }
+
   private target(name: string): Target {
     const tensor = tensorByName(this.graph, name);
     const dot = name.indexOf(".");

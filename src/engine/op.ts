@@ -135,6 +135,12 @@ export interface ParamSpec {
  */
 export type Locality = { kind: "elementwise" } | { kind: "broadcast" } | { kind: "rowwise"; axisAttr?: string };
 
+/**
+ * The part a built-in plays in the lecture's own network, linear → softmax → cross-entropy, whose gradient it
+ * derives by hand: ∂L/∂w_{j,i} = (1/B) Σ_b (p_{b,j} − y_{b,j})·x_{b,i} holds through these (src/engine/teach/identity.ts).
+ */
+export type LectureRole = "linear" | "cross-entropy" | "softmax-cross-entropy";
+
 /** Sentences a diagnosis may add for this op, by diagnosis kind (e.g. softmax's missing −pⱼpₖ terms). */
 export type DiagnosisHints = Partial<Record<DiagnosisKind, string>>;
 
@@ -207,6 +213,11 @@ export interface OpDef {
    * @internal
    */
   diagnosisHints?: DiagnosisHints;
+  /**
+   * Built-ins: the op's part in the lecture's network (explain ends with the lecture's identity through it).
+   * @internal
+   */
+  lecture?: LectureRole;
 }
 
 /** A shape problem, with a message that names both shapes. The loader adds the location. */

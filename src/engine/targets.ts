@@ -10,7 +10,7 @@ import type { Graph } from "./graph/types.js";
 import { NetworkError } from "./network.js";
 import { didYouMean } from "./suggest.js";
 import { shapeText, unravel, type Tensor } from "./tensor.js";
-import { paramName, parseTensorName } from "../shared/names.js";
+import { paramName, parseEntry, parseTensorName } from "../shared/names.js";
 
 export interface GradientTarget {
   /** "<node>.<param>" or the input's id, as gradients[] names it. */
@@ -25,26 +25,35 @@ export interface GradientTarget {
 }
 
 /**
- * `entry`: `node.param`, `input`, optionally with an index `[i, j]`. Throws
+ * `entry`: `node.param`, `input`, optionally with an index `[i, j]` (read by
+ * src/shared/names.ts's parseEntry, the one parser of an entry). Throws
  * NetworkError (naming the tensor) for an unknown name, a constant input, class
- * labels, or an index outside the tensor's shape.
+ * labels, or an index outside the tensor's shape (located at the node or input).
  */
 export function gradientTarget(graph: Graph, entry: string): GradientTarget {
-  const m = /^\s*([^[\]\s]+)\s*(?:\[([^\]]*)\])?\s*$/.exec(entry);
-  if (!m) throw new NetworkError(`'${entry}' is not a gradient entry: write node.param[i, j] or input[i, j] (e.g. fc.W[1, 0])`, []);
-  const [, name, indexText] = m;
-  const target = tensorTarget(graph, name);
-  if (indexText === undefined) return target;
-  const shape = target.tensor.shape;
-  const index = indexText.trim() === "" ? [] : indexText.split(",").map((s) => (s.trim() === "" ? NaN : Number(s)));
+  if (!entry.includes("[")) {
+    if (!/^\s*[^\s\]]+\s*$/.test(entry)) throw new NetworkError(`'${entry}' is not a gradient entry: write node.param[i, j] or input[i, j] (e.g. fc.W[1, 0])`, []);
+    return tensorTarget(graph, entry.trim());
+  }
+  const parsed = parseEntry(entry);
+  // A malformed index still names its tensor: say what its shape asks for.
+  const target = tensorTarget(graph, "error" in parsed ? (/^\s*(.+?)\[/s.exec(entry)?.[1] ?? entry).trim() : parsed.tensor);
+  const shape = target.tensor.shape, where = placeOf(graph, target);
+  const index = "error" in parsed ? [NaN] : parsed.index;
   if (index.length !== shape.length || index.some((v) => !Number.isInteger(v)))
-    throw new NetworkError(`'${entry}': ${target.name} has shape ${shapeText(shape)}, so an entry needs ${shape.length} integer ${shape.length === 1 ? "index" : "indices"}`, []);
+    throw new NetworkError(`'${entry}': ${target.name} has shape ${shapeText(shape)}, so an entry needs ${shape.length} integer ${shape.length === 1 ? "index" : "indices"}${"error" in parsed ? " (whole numbers ≥ 0, separated by commas)" : `, got ${index.length}`}`, where);
   index.forEach((v, k) => {
-    if (v < 0 || v >= shape[k]) throw new NetworkError(`'${entry}': index ${v} is out of range for dimension ${k} of ${target.name} ${shapeText(shape)}`, []);
+    if (v >= shape[k]) throw new NetworkError(`'${entry}': index ${v} is out of range for dimension ${k} of ${target.name} ${shapeText(shape)} (indices start at 0)`, where);
   });
   let flat = 0;
   index.forEach((v, k) => (flat = flat * shape[k] + v));
   return { ...target, index: unravel(flat, shape), flat };
+}
+
+/** Where a target is defined in the network spec: its node, or its input. */
+function placeOf(graph: Graph, t: GradientTarget): (string | number)[] {
+  const node = t.node === undefined ? undefined : graph.nodes.find((n) => n.id === t.node);
+  return node ? ["nodes", node.specIndex] : ["inputs", t.name];
 }
 
 /** A parameter or a differentiable input by name (no index). */

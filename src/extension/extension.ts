@@ -11,7 +11,9 @@ import { isNetworkFile, resolveNetwork } from "./files.js";
 import { CHECK_COMMAND, NetworkHoverProvider, SHOW_NODE_COMMAND } from "./hover.js";
 import { graphWithoutCheck, NetworkPanel, PANEL_TYPE, restoredFile, type PanelHost } from "./panel.js";
 import { ResultStore, type CheckOutcome, type CheckRecord } from "./results.js";
-import { CheckRunner, type WorkerState } from "./runner.js";
+import { CheckRunner, userOutput, type WorkerState } from "./runner.js";
+import { TeachRunner } from "./teacher.js";
+import { registerWalkthrough } from "./walkthrough.js";
 import { readSettings } from "./settings.js";
 
 /** What `activate()` returns: read-only views of real state, for integration tests and other extensions. */
@@ -26,6 +28,8 @@ export interface GradLensApi {
   nextPanelMessage(uri: vscode.Uri, type: WebviewMessage["type"]): Promise<WebviewMessage>;
   /** Fires after every check, with its record. */
   onDidCheck: vscode.Event<CheckRecord>;
+  /** How many teaching questions (explain, descent, sweep, values) the worker answered, per kind. */
+  taught(): Readonly<Record<"explain" | "descent" | "sweep" | "values", number>>;
 }
 
 const DOCUMENT_SELECTOR: vscode.DocumentSelector = [
@@ -36,12 +40,17 @@ const DOCUMENT_SELECTOR: vscode.DocumentSelector = [
 export function activate(context: vscode.ExtensionContext): GradLensApi {
   const store = new ResultStore(context.storageUri && vscode.Uri.joinPath(context.storageUri, "checks"));
   const runner = new CheckRunner(store);
+  const teacher = new TeachRunner(userOutput);
   const host: PanelHost = {
     extensionUri: context.extensionUri, store, memento: context.workspaceState,
     recheck: (uri) => void checkAndShow(uri),
+    teach: (uri, request) => teacher.answer(uri, request),
+    stopTeaching: (uri) => teacher.cancel(uri),
   };
 
   async function checkAndShow(uri: vscode.Uri): Promise<CheckOutcome> {
+    // What the panel was computing for the last report is stale now.
+    teacher.cancel(uri);
     const panel = NetworkPanel.show(host, uri, true);
     panel.busy();
     const outcome = await runner.check(uri);
@@ -55,7 +64,8 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
   }
 
   context.subscriptions.push(
-    store, runner,
+    store, runner, teacher,
+    ...registerWalkthrough({ context, store, check: checkAndShow }),
     new Diagnostics(store),
     vscode.languages.registerHoverProvider(DOCUMENT_SELECTOR, new NetworkHoverProvider(store)),
     vscode.languages.registerCodeLensProvider(DOCUMENT_SELECTOR,
@@ -117,6 +127,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
       return panel ? panel.next(type) : Promise.reject(new Error(`no GradLens panel for ${uri.fsPath}`));
     },
     onDidCheck: store.onDidChange,
+    taught: () => ({ ...teacher.answered }),
   };
 }
 

@@ -32,14 +32,17 @@ export function describeDocument(document: vscode.TextDocument): NetworkDescript
 
 /**
  * The network a command should act on: the argument (explorer / title menu /
- * CodeLens / hover link), else the active editor's file, else one the user
- * picks from the workspace's network files.
+ * CodeLens / hover link), else the active editor's file, else the one network
+ * file on show, else one the user picks from the workspace's network files.
  */
 export async function resolveNetwork(arg: unknown): Promise<vscode.Uri | undefined> {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === "string" && arg) return vscode.Uri.parse(arg);
   const active = vscode.window.activeTextEditor?.document.uri;
   if (isNetworkFile(active)) return active;
+  // The walkthrough (or a panel) has the focus and one network file is on show beside it: that one.
+  const visible = [...new Set(vscode.window.visibleTextEditors.map((e) => e.document.uri).filter(isNetworkFile).map((u) => u.toString()))];
+  if (visible.length === 1) return vscode.Uri.parse(visible[0]);
   const files = (await vscode.workspace.findFiles(NETWORK_GLOB, "**/node_modules/**", 500))
     .sort((a, b) => a.fsPath.localeCompare(b.fsPath));
   if (files.length === 0) {

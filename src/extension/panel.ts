@@ -12,6 +12,7 @@ import type { HostMessage, WebviewMessage, WebviewState } from "../shared/protoc
 import { findDefinitions } from "./definitions.js";
 import { describeDocument, isJsonNetwork, networkName } from "./files.js";
 import { summarize, type CheckOutcome, type ResultStore } from "./results.js";
+import type { TeachAnswer, TeachRequest } from "../shared/teach.js";
 
 export const PANEL_TYPE = "gradlens.panel";
 const FILES_KEY = "gradlens.panelFiles";
@@ -21,6 +22,10 @@ export interface PanelHost {
   readonly store: ResultStore;
   readonly memento: vscode.Memento;
   recheck(uri: vscode.Uri): void;
+  /** Computes what a teaching view shows (in a worker thread). */
+  teach(uri: vscode.Uri, request: TeachRequest): Promise<TeachAnswer>;
+  /** Stops what is being computed for this network's panel. */
+  stopTeaching(uri: vscode.Uri): void;
 }
 
 export class NetworkPanel {
@@ -32,6 +37,10 @@ export class NetworkPanel {
   /** What the page should show; re-sent whenever the page (re)loads. */
   private content: HostMessage | undefined;
   private pendingSelect: string | undefined;
+  /** A teaching view a command asked for before the page was ready. */
+  private pendingTeach: TeachRequest | undefined;
+  /** The panel most recently shown or revealed: where Explain Entry and Show Descent go without a file. */
+  static lastShown: NetworkPanel | undefined;
   private readonly messageSeen = new vscode.EventEmitter<WebviewMessage>();
   readonly onDidReceive = this.messageSeen.event;
 
@@ -67,6 +76,7 @@ export class NetworkPanel {
 
   private constructor(private readonly host: PanelHost, readonly panel: vscode.WebviewPanel, readonly uri: vscode.Uri) {
     NetworkPanel.panels.set(uri.toString(), this);
+    NetworkPanel.lastShown = this;
     void rememberFile(host.memento, panel.title, uri);
     panel.iconPath = vscode.Uri.joinPath(host.extensionUri, "media", "icon.png");
     this.content = initialContent(host.store, uri);
@@ -76,6 +86,7 @@ export class NetworkPanel {
     // Hidden webviews are unloaded; when shown again the page sends "ready" and gets its content back.
     panel.onDidChangeViewState(() => {
       if (!panel.visible) this.ready = false;
+      if (panel.active) NetworkPanel.lastShown = this;
     }, null, this.disposables);
     host.store.onDidChange((r) => {
       if (r.uri.toString() === uri.toString()) this.showOutcome(r.outcome);
@@ -100,6 +111,12 @@ export class NetworkPanel {
 
   showGraph(view: GraphView): void {
     this.setContent({ type: "graph", view });
+  }
+
+  /** Open a teaching view on the page (Explain Entry, Show Descent); the page then asks for its numbers. */
+  teach(request: TeachRequest): void {
+    if (this.ready) this.post({ type: "teach", request });
+    else this.pendingTeach = request;
   }
 
   select(nodeId: string): void {
@@ -140,7 +157,16 @@ export class NetworkPanel {
           void this.panel.webview.postMessage({ type: "select", nodeId: this.pendingSelect } satisfies HostMessage);
           this.pendingSelect = undefined;
         }
+        if (this.pendingTeach) {
+          void this.panel.webview.postMessage({ type: "teach", request: this.pendingTeach } satisfies HostMessage);
+          this.pendingTeach = undefined;
+        }
         break;
+      case "teach": {
+        const request = m.request;
+        void this.host.teach(this.uri, request).then((answer) => this.post({ type: "taught", request, answer }));
+        break;
+      }
       case "reveal":
         void revealNode(this.host.store, this.uri, m.nodeId);
         break;
@@ -149,6 +175,7 @@ export class NetworkPanel {
         break;
       case "selected":
       case "rendered":
+      case "shown":
         break;
     }
     this.messageSeen.fire(m);
@@ -168,7 +195,9 @@ export class NetworkPanel {
   }
 
   dispose(): void {
+    this.host.stopTeaching(this.uri);
     NetworkPanel.panels.delete(this.uri.toString());
+    if (NetworkPanel.lastShown === this) NetworkPanel.lastShown = undefined;
     for (const d of this.disposables) d.dispose();
     this.messageSeen.dispose();
     this.panel.dispose();

@@ -14,7 +14,7 @@ import { readSettings } from "./settings.js";
 
 let outputChannel: vscode.OutputChannel | undefined;
 /** The "GradLens" output channel, created the first time user code prints. */
-function userOutput(): vscode.OutputChannel {
+export function userOutput(): vscode.OutputChannel {
   outputChannel ??= vscode.window.createOutputChannel("GradLens");
   return outputChannel;
 }
@@ -219,7 +219,6 @@ function toOutcome(result: WorkerResult): CheckOutcome {
     case "internal-error": return { kind: "internal-error", message: result.message };
     case "timeout": return { kind: "timeout", seconds: result.seconds };
     case "cancelled": return { kind: "cancelled" };
-    case "graph":
-    case "grads": return { kind: "internal-error", message: `unexpected ${result.kind} result from a check` };
+    default: return { kind: "internal-error", message: `unexpected ${result.kind} result from a check` };
   }
 }

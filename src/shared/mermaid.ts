@@ -15,6 +15,8 @@ import type { GraphView, Status } from "./report.js";
 export interface MermaidOptions {
   /** Left to right (default) or top to bottom. */
   direction?: "LR" | "TB";
+  /** A line more per node or input id (its value and upstream gradient, in the panel): escaped like every label. */
+  summaries?: Record<string, string>;
 }
 
 export interface MermaidGraph {
@@ -72,12 +74,13 @@ export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): Merm
     return id;
   };
 
+  const extra = (id: string) => (opts.summaries?.[id] !== undefined ? `<br>${escapeLabel(opts.summaries[id])}` : "");
   const lines = [`flowchart ${opts.direction ?? "LR"}`];
   for (const input of view.inputs) {
     const id = assign(input.id, "input");
     shapeOf.set(input.id, input.shape);
     const kind = input.classes !== undefined ? `labels, ${input.classes} classes` : input.constant ? "constant" : "input";
-    lines.push(`  ${id}[/"${escapeLabel(input.id)}<br>${escapeLabel(kind)} ${shapeLabel(input.shape)}"/]`);
+    lines.push(`  ${id}[/"${escapeLabel(input.id)}<br>${escapeLabel(kind)} ${shapeLabel(input.shape)}${extra(input.id)}"/]`);
   }
   // A value a node reads: an input or node id, or "node:output" of a node with several outputs.
   const outputOf = new Map<string, { node: string; name: string }>();
@@ -90,7 +93,7 @@ export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): Merm
       shapeOf.set(`${node.id}:${o.name}`, o.shape);
     }
     const shapes = node.outputs ? node.outputs.map((o) => `${escapeLabel(o.name)} ${shapeLabel(o.shape)}`).join(", ") : shapeLabel(node.outputShape);
-    const label = `"${escapeLabel(node.id)}<br>${escapeLabel(node.op)} → ${shapes}"`;
+    const label = `"${escapeLabel(node.id)}<br>${escapeLabel(node.op)} → ${shapes}${extra(node.id)}"`;
     // The loss node gets the subroutine shape (double side bars) so the end of the graph stands out.
     lines.push(node.id === outputNode ? `  ${id}[[${label}]]` : `  ${id}[${label}]`);
   }

@@ -6,6 +6,7 @@
  * Mermaid writes a <style> element and style attributes into its SVG.
  */
 import type { Report } from "./report.js";
+import type { Lesson } from "./teach.js";
 
 export interface PanelHtmlOptions {
   /** `webview.cspSource` in VS Code; empty for a self-contained page. */
@@ -21,6 +22,8 @@ export interface PanelHtmlOptions {
   inline?: { script?: string; mermaid?: string; style?: string };
   /** Embedded as <script type="application/json" id="gradlens-report">. */
   report?: Report;
+  /** Embedded as <script type="application/json" id="gradlens-lesson">: the teaching views of a page with no host. */
+  lesson?: Lesson;
 }
 
 const escapeHtml = (s: string): string =>
@@ -61,6 +64,9 @@ export function panelHtml(o: PanelHtmlOptions): string {
   const report = o.report !== undefined
     ? `<script type="application/json" id="gradlens-report">${embedJson(o.report)}</script>`
     : "";
+  const lesson = o.lesson !== undefined
+    ? `<script type="application/json" id="gradlens-lesson">${embedJson(o.lesson)}</script>`
+    : "";
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -73,6 +79,7 @@ ${style}
 <body>
 <div id="app"></div>
 ${report}
+${lesson}
 ${script(o.inline?.mermaid, o.mermaidUri)}
 ${script(o.inline?.script, o.scriptUri)}
 </body>

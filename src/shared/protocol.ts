@@ -3,6 +3,7 @@
  * direction, one place for both sides (the host imports it, the webview bundles it).
  */
 import type { GraphView, Report } from "./report.js";
+import type { Lesson, TeachAnswer, TeachRequest } from "./teach.js";
 
 /** Extension host → webview. */
 export type HostMessage =
@@ -15,7 +16,11 @@ export type HostMessage =
   /** The check failed to run (bad file, user exception, time-out). */
   | { type: "error"; message: string }
   /** Select a node (from a hover's "show in graph" link). */
-  | { type: "select"; nodeId: string };
+  | { type: "select"; nodeId: string }
+  /** The answer to a `teach` request (computed in the worker), or an error saying why there is none. */
+  | { type: "taught"; request: TeachRequest; answer: TeachAnswer }
+  /** Open a teaching view and ask for it (from a command: Explain Entry, Show Descent). */
+  | { type: "teach"; request: TeachRequest };
 
 /** Webview → extension host. */
 export type WebviewMessage =
@@ -28,7 +33,11 @@ export type WebviewMessage =
   /** Run the check again. */
   | { type: "recheck" }
   /** The graph finished rendering: its node count and the render time. */
-  | { type: "rendered"; nodes: number; ms: number };
+  | { type: "rendered"; nodes: number; ms: number }
+  /** Compute a teaching view (explain an entry, the descent, a node's step-size sweep, the node values). */
+  | { type: "teach"; request: TeachRequest }
+  /** A teaching view is shown (its kind; for explain the entry, for sweep the node): what tests and the host observe. */
+  | { type: "shown"; view: "explain" | "descent" | "sweep" | "values"; subject?: string };
 
 /** What the webview keeps across hide/reload (`vscode.getState()`/`setState()`). */
 export interface WebviewState {
@@ -36,8 +45,14 @@ export interface WebviewState {
   view?: GraphView;
   selected?: string;
   zoom?: { scale: number; x: number; y: number };
+  /** The open tab of the lower half, and whether nodes show their value and upstream gradient. */
+  tab?: "details" | "explain" | "descent" | "sweep";
+  summaries?: boolean;
+  /** What the teaching views got for this report (kept across a reload). */
+  lesson?: Lesson;
+  explained?: string;
 }
 
 export const isHostMessage = (m: unknown): m is HostMessage =>
   typeof m === "object" && m !== null && typeof (m as { type?: unknown }).type === "string" &&
-  ["report", "graph", "busy", "error", "select"].includes((m as { type: string }).type);
+  ["report", "graph", "busy", "error", "select", "taught", "teach"].includes((m as { type: string }).type);

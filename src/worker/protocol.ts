@@ -8,7 +8,8 @@ import type { WorkerResult } from "../shared/result.js";
 
 export type { ErrorLocation, WorkerResult } from "../shared/result.js";
 
-export type WorkerTask = "check" | "grads" | "graph";
+/** check, grads, graph; the teaching verbs explain, descent, sweep; the panel's per-node values and upstream gradients. */
+export type WorkerTask = "check" | "grads" | "graph" | "explain" | "descent" | "sweep" | "values";
 
 export interface WorkerRequest {
   task: WorkerTask;
@@ -21,6 +22,13 @@ export interface WorkerRequest {
   maxMemoryMb?: number;
   /** false: refuse to bundle or run any user TypeScript (an untrusted workspace). */
   allowUserCode?: boolean;
+  /** explain: the entry (`fc.W[1,0]`); sweep: the node; descent: steps and learning rate. */
+  entry?: string;
+  node?: string;
+  steps?: number;
+  lr?: number;
+  /** check: also make what the teaching views of a standalone page show (the `--html` page). */
+  lesson?: boolean;
 }
 
 export type WorkerMessage =

@@ -17,6 +17,8 @@ import { ConfigError, allErrors, loadNetworkFile, locatedError, type LoadedNetwo
 import { backwardLocationOf, describeUserError } from "../config/user-code.js";
 import { LIMIT_HINTS } from "../shared/defaults.js";
 import { paramName } from "../shared/names.js";
+import { lessonOf } from "../engine/teach/lesson.js";
+import { runTeachTask, TEACH_TASKS } from "./teach-task.js";
 
 export interface TaskHooks {
   onProgress?: (fraction: number, message: string) => void;
@@ -35,6 +37,7 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
   try {
     const graph = loaded.graph;
     if (request.task === "graph") return { kind: "graph", view: { ...describeGraph(graph), nodes: describeGraph(graph).nodes.map((n, i) => ({ ...n, location: located(loaded, graph.nodes[i].specIndex) })) } };
+    if (TEACH_TASKS.has(request.task)) return runTeachTask(request, loaded, hooks.onProgress);
     if (request.task === "grads") {
       const { values, loss, saved } = forward(graph);
       const g = backward(graph, values, saved);
@@ -61,7 +64,7 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
       const loc = safeLocate(loaded, ["inputs", inp.id]);
       if (loc) inp.location = loc;
     });
-    return { kind: "report", report };
+    return { kind: "report", report, ...(request.lesson ? { lesson: lessonOf(graph, report) } : {}) };
   } catch (e) {
     // A check refused up front (too much memory) points into the file like a load error.
     if (e instanceof NetworkError) return failure(locatedError(e, loaded.file, loaded.locate));

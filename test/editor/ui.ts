@@ -73,3 +73,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function setTheme(theme: string): Promise<void> {
   await vscode.workspace.getConfiguration("workbench").update("colorTheme", theme, vscode.ConfigurationTarget.Global);
 }
+
+/** The text of the first visible element matching `selector` in the workbench (outside any webview). */
+export const workbenchText = (selector: string, timeoutMs = 20_000) => call<string>("workbenchText", { selector, timeoutMs });
+
+/** Clicks the workbench element (under `within`) whose text is exactly `text`: a walkthrough step's button. */
+export const clickText = (text: string, within = "body") => call("clickText", { text, within });

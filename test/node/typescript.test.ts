@@ -53,7 +53,7 @@ describe("loading .gradnet.ts", () => {
   test("a node's location in a .gradnet.ts is its id: … in the source", async () => {
     const loaded = await loadNetworkFile(join(root, "examples/buggy/linear-transpose.gradnet.ts"));
     const at = loaded.locate(["nodes", 0]);
-    assert.deepEqual([at.line, at.column], [27, 7]);
+    assert.deepEqual([at.line, at.column], [29, 7]);
   });
 });
 
@@ -211,7 +211,7 @@ describe("through the real CLI", { skip: existsSync(cli) ? false : "dist/cli.js 
     const grads = spawnSync(process.execPath, ["bin/gradlens.js", "grads", "examples/custom/linear.gradnet.ts", "--json"], { cwd: root, encoding: "utf8", timeout: 120_000 });
     assert.equal(grads.status, 0, grads.stderr);
     const out = JSON.parse(grads.stdout) as { grads: Record<string, unknown> };
-    assert.deepEqual(Object.keys(out.grads).sort(), ["fc.W", "fc.b", "x"]);
+    assert.deepEqual(Object.keys(out.grads).sort(), ["fc.W", "fc.b", "hidden.W", "hidden.b", "x"]);
   });
   test("every .gradnet.ts in examples/ loads (none is a bad file)", () => {
     for (const dir of ["examples/custom", "examples/buggy"]) {

@@ -66,4 +66,5 @@ export const linear: OpDef = {
     return { inputs: [{ shape: [...x.shape], data: dx }], params: grads };
   },
   incremental: linearIncremental,
+  lecture: "linear",
 };

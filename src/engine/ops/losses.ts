@@ -17,6 +17,7 @@ const scalarOut = (v: number) => ({ shape: [] as number[], data: Float64Array.of
 export const cross_entropy: OpDef = {
   name: "cross_entropy",
   builtin: true,
+  lecture: "cross-entropy",
   summary: "L = (1/B) Σ_b −log p[b, y_b] for probabilities p [B, C] and labels y [B]",
   formula: "∂L/∂pₐ = −1/pₐ; dL/dp[b,a] = −1/(B·p[b,a]) for a = y_b, else 0",
   arity: 2,
@@ -44,6 +45,7 @@ export const cross_entropy: OpDef = {
 export const softmax_cross_entropy: OpDef = {
   name: "softmax_cross_entropy",
   builtin: true,
+  lecture: "softmax-cross-entropy",
   summary: "cross_entropy(softmax(logits), y) in one stable step; logits [B, C], labels y [B]",
   formula: "dL/dl = (p − y)/B, p = softmax(l), y one-hot (the lecture's pⱼ − yⱼ)",
   arity: 2,
