@@ -20,7 +20,7 @@ import { locateUserCaller, registerUserOp, tagUserError } from "./user-code.js";
 export type {
   Attrs, AttrSpec, BackwardContext, BackwardResult, ForwardContext, InitKind, JacobianResult, OpDef, ParamSpec, ShapeContext,
 } from "../engine/op.js";
-export type { InputSpec, NetworkSpec, NodeSpec } from "../engine/network.js";
+export type { InputSpec, NetworkSpec, NodeSpec, ParamValue } from "../engine/network.js";
 export type { Nested, Tensor } from "../engine/tensor.js";
 export type { Rng } from "../engine/random.js";
 export { ShapeError } from "../engine/op.js";
