@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import { runInWorker } from "../worker/client.js";
 import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
 import { toMermaid } from "../shared/mermaid.js";
@@ -17,12 +18,14 @@ import { DEFAULTS } from "../shared/defaults.js";
 const USAGE = `usage:
   gradlens check FILE [--mode exhaustive|sampled|fast] [--rtol X] [--atol X] [--step H] [--seed N]
                       [--json] [--html OUT] [--timeout SECONDS] [--jacobian-limit N] [--samples N]
-                      [--max-memory MB]
-  gradlens grads FILE --json [--max-memory MB]
-  gradlens graph FILE [--max-memory MB]
+                      [--max-memory MB] [--python PATH]
+  gradlens grads FILE --json [--max-memory MB] [--timeout SECONDS] [--python PATH]
+  gradlens graph FILE [--max-memory MB] [--timeout SECONDS] [--python PATH]
 
 --max-memory MB refuses, up front, a network whose tensors, gradients and
 Jacobians would need more than MB MiB (default ${DEFAULTS.maxMemoryMb}).
+--python PATH is the interpreter for the network's Python layers ("ops"
+entries naming a .py file; default: python3 on the PATH).
 
 FILE is a *.gradnet.json or *.gradnet.ts network.
 exit: 0 all gradients pass (kinks allowed), 1 a mismatch, 2 a bad file, bad usage,
@@ -45,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         mode: { type: "string" }, rtol: { type: "string" }, atol: { type: "string" }, step: { type: "string" },
         seed: { type: "string" }, json: { type: "boolean" }, html: { type: "string" }, timeout: { type: "string" },
-        "jacobian-limit": { type: "string" }, samples: { type: "string" }, "max-memory": { type: "string" },
+        "jacobian-limit": { type: "string" }, samples: { type: "string" }, "max-memory": { type: "string" }, python: { type: "string" },
         help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" },
       },
     });
@@ -77,10 +80,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "grads" && !o.json) throw new UsageError("grads prints JSON: use `gradlens grads FILE --json`");
     if (command === "graph" && o.json) throw new UsageError("graph prints Mermaid source; it has no --json");
+    if (o.python !== undefined && o.python.trim() === "") throw new UsageError("--python needs the path of a Python interpreter");
     const positive = (x: number) => x > 0;
     timeoutMs = (number("timeout", o.timeout, positive, "a positive number of seconds") ?? DEFAULTS.timeoutSeconds) * 1000;
     request = {
       task: command as WorkerRequest["task"], file,
+      ...(o.python !== undefined ? { python: o.python } : {}),
       ...opt("maxMemoryMb", number("max-memory", o["max-memory"], positive, "a positive number of MiB")),
       options: {
         ...(o.mode ? { mode: o.mode as "exhaustive" } : {}),
@@ -135,7 +140,7 @@ function report(result: WorkerResult, file: string, out: { json: boolean; html?:
       for (const e of result.errors) process.stderr.write(`${e.file}:${e.line}:${e.column}: error: ${e.message}\n`);
       return 2;
     case "user-error": {
-      const at = result.location ? `${result.location.file}:${result.location.line}:${result.location.column}` : file;
+      const at = result.location ? `${shown(result.location.file)}:${result.location.line}:${result.location.column}` : file;
       return fail(`${at}: error: ${result.message}`);
     }
     case "timeout":
@@ -146,6 +151,12 @@ function report(result: WorkerResult, file: string, out: { json: boolean; html?:
       if (process.env.GRADLENS_DEBUG && result.stack) process.stderr.write(result.stack + "\n");
       return fail(`${file}: error: ${result.message} (an internal error in GradLens; set GRADLENS_DEBUG=1 for details)`);
   }
+}
+
+/** A path as the user gave it: relative to the working directory when inside it (a Python traceback's are absolute). */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), resolve(path));
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
 function fail(message: string): number {

@@ -135,7 +135,7 @@ function translate(e: ErrorObject, root: unknown): SpecProblem {
     }
     case "anyOf": {
       // "one of these keys is required" (an input's shape or values), else the schema's own words (a param's value).
-      const branches = (e.schema as { required?: string[] }[]).map((b) => b.required?.[0]);
+      const branches = (e.schema as { required?: string[] }[]).map((b) => b.required?.[0] ?? "");
       if (branches.every(Boolean)) return { message: `${where} needs ${branches.map(quoted).join(" or ")}`, path, target: "value" };
       return { message: `${where} ${custom ?? "is not valid"}, got ${describeValue(e.data)}`, path, target: "value" };
     }

@@ -74,6 +74,33 @@ export interface NodeReport {
   /** Why a node was skipped, or an error raised while checking it. */
   message?: string;
   location?: SourceLocation;
+  /** For an op defined in user code: where its backward (or jacobian) is written. */
+  backwardLocation?: { file: string; line: number; column: number };
+  /** For a Python layer: what it is and where its forward and backward are written. */
+  pythonLayer?: PythonLayerReport;
+}
+
+/** A node's Python layer (DESIGN.md "Python layers"). Paths are absolute. */
+export interface PythonLayerReport {
+  kind: "numpy" | "torch";
+  /** `layers.py#affine`. */
+  ref: string;
+  file: string;
+  /** `affine_forward` / `affine_backward`, or `MyAffine.forward` / `MyAffine.backward`. */
+  forwardName: string;
+  backwardName: string;
+  forwardLocation?: { file: string; line: number; column: number };
+  backwardLocation?: { file: string; line: number; column: number };
+}
+
+/** The interpreter that ran a network's Python layers. */
+export interface PythonReport {
+  /** As asked for (`--python`, the setting, the Python extension's, else `python3`). */
+  requested: string;
+  executable: string;
+  version: string;
+  numpy: string;
+  torch?: string;
 }
 
 export interface GradientReport {
@@ -116,6 +143,8 @@ export interface Report {
   counts: Record<Status, number>;
   /** Notes the reader should see: sampling, reductions, limits. */
   notes: string[];
+  /** Set when the network has Python layers: the interpreter that ran them. */
+  python?: PythonReport;
   timings: { totalMs: number; localMs: number; endToEndMs: number };
 }
 

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const result = await runTask(request, {
     onProgress: (fraction, message) => post({ type: "progress", fraction, message }),
     onLoaded: (userCode) => post({ type: "loaded", userCode }),
+    onPythonStart: (pid) => post({ type: "python", pid }),
   });
   post({ type: "result", result });
 }

@@ -19,12 +19,16 @@ export interface WorkerRequest {
   maxTensorSize?: number;
   /** Refuse networks whose tensors, gradients and Jacobians need more MiB than this (default 512). */
   maxMemoryMb?: number;
-  /** false: refuse to bundle or run any user TypeScript (an untrusted workspace). */
+  /** false: refuse to bundle or run any user code, TypeScript or Python (an untrusted workspace). */
   allowUserCode?: boolean;
+  /** The interpreter for Python layers: a path, or a command on the PATH. Default `python3`. */
+  python?: string;
 }
 
 export type WorkerMessage =
   | { type: "progress"; fraction: number; message: string }
   /** Sent once the network is loaded: whether its ops include user code (the time limit applies then). */
   | { type: "loaded"; userCode: boolean }
+  /** The Python interpreter of the network's layers runs with this pid: its owner kills it on a time-out or a cancel. */
+  | { type: "python"; pid: number }
   | { type: "result"; result: WorkerResult };

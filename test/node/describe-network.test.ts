@@ -9,6 +9,7 @@ import { join, relative } from "node:path";
 import { describe, test } from "node:test";
 import "../../src/config/typescript-support.js";
 import { loadNetworkFile, parseNetworkText } from "../../src/config/load.js";
+import { describeNetworkText } from "../../src/config/describe.js";
 import { buildGraph, describeGraph, describeNetwork, type BuildOptions } from "../../src/engine/graph.js";
 import type { NetworkSpec } from "../../src/engine/network.js";
 import { defineOp } from "../../src/engine/op.js";
@@ -144,5 +145,13 @@ describe("describeNetwork: the GraphView of a full build, without its values", (
     assert.equal(forwards, 1);
     assert.deepEqual(view.nodes.find((n) => n.id === "f")!.outputShape, [2, 12]);
     assert.deepEqual(view, describeGraph(buildGraph(spec)));
+  });
+
+  test("describeNetworkText of a JSON network whose \"ops\" are not loaded (TypeScript or Python): no view, no false error, an undeclared op still named", () => {
+    const text = (op: string) => JSON.stringify({ ops: { affine: "./layers.py#affine", double: "./layers.ts#double" }, inputs: { x: { shape: [2, 3] } }, nodes: [{ id: "fc", op, params: { w: { shape: [3, 3] } } }, { id: "loss", op: "sum" }] });
+    assert.deepEqual(describeNetworkText(text("affine"), "net.gradnet.json"), { errors: [] });
+    const { view, errors } = describeNetworkText(text("afine"), "net.gradnet.json");
+    assert.equal(view, undefined);
+    assert.deepEqual(errors.map((e) => e.message), ["unknown op 'afine'; did you mean 'affine'?"]);
   });
 });

@@ -263,6 +263,20 @@ describe("one session, NumPy ops", { skip: needNumpy }, () => {
     session.release([handle]);
   });
 
+  test("backward_at: forward and k backwards in one call, nothing kept, as forward + backward_batch give", () => {
+    const op = session.load(layers, "affine", { params: ["w", "b"] });
+    const x = seq([2, 3], (i) => i / 3 - 1), w = seq([3, 2], (i) => Math.cos(i)), b = t([2], [0.5, -1]);
+    const gradOutputs = seq([3, 2, 2], (i) => Math.sin(i + 1));
+    const at = session.backwardAt(op, [x], { w, b }, gradOutputs);
+    const { output: out, handle } = session.forward(op, [x], { w, b });
+    const batch = session.backwardBatch(op, handle, gradOutputs);
+    session.release([handle]);
+    assert.deepEqual(Array.from(at.output.data), Array.from(out.data));
+    assert.deepEqual(Array.from(at.inputs[0]!.data), Array.from(batch.inputs[0]!.data));
+    assert.deepEqual(Array.from(at.params.w!.data), Array.from(batch.params.w!.data));
+    assert.deepEqual(at.params.b!.shape, [3, 2]);
+  });
+
   test("print() in user code reaches onOutput, in order and before the call returns, and the protocol is intact", () => {
     const op = session.load(layers, "chatty");
     output.length = 0;

@@ -3,7 +3,8 @@
 Started once per check as `PYTHON -u -B runner.py` by src/worker/python/session.ts. It loads the
 user's modules by path, resolves `file.py#name` to a NumPy pair (`name_forward` / `name_backward`)
 or a `torch.autograd.Function` subclass, and serves requests: forward (keeping the cache under a
-handle), backward, backward_batch, forward_batch (many perturbed forwards in one round trip),
+handle), backward, backward_batch, backward_at (forward and backward in one), forward_batch
+(many perturbed forwards in one round trip), forward_set, forward_many,
 release, shutdown. The protocol is described in README.md beside this file: frames of a JSON
 header and raw little-endian arrays, over the stdin/stdout pipes this process was started with.
 
@@ -810,8 +811,21 @@ def do_backward(request):
 def do_backward_batch(request):
     """backward for each of k upstream gradients (gradOutputs [k, *output shape]) of one forward:
     per argument a [k, *argument shape] array, or None when no call gave it a gradient."""
-    handle = get_handle(request)
-    douts = request["gradOutputs"]
+    return backward_rows(get_handle(request), request["gradOutputs"])
+
+
+def do_backward_at(request):
+    """forward at the given arguments, then backward_batch on its cache, keeping nothing: the
+    gradients of one node at one point in one round trip (what the engine's backward asks)."""
+    op = get_op(request)
+    call = make_call(op, request)
+    out, cache = op.call_forward(call.fresh_args(), keep=True)
+    reply = backward_rows(Handle(op, call, cache, out.shape), request["gradOutputs"])
+    reply["output"] = out
+    return reply
+
+
+def backward_rows(handle, douts):
     k = douts.shape[0] if douts.ndim else 0
     check_dout(handle, douts[0] if k else np.empty(handle.out_shape))
     stacked_inputs, stacked_params = {}, {}
@@ -921,6 +935,7 @@ HANDLERS = {
     "forward": do_forward,
     "backward": do_backward,
     "backward_batch": do_backward_batch,
+    "backward_at": do_backward_at,
     "forward_batch": do_forward_batch,
     "forward_many": do_forward_many,
     "release": do_release,

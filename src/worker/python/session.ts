@@ -302,6 +302,17 @@ export class PythonSession {
   }
 
   /**
+   * The gradients at one point, in one round trip and keeping nothing: forward at (inputs, params),
+   * then backward on its cache for each of k upstream gradients (`gradOutputs` [k, ...output shape]);
+   * each gradient [k, ...its shape] or null, and the forward's output.
+   */
+  backwardAt(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, gradOutputs: Tensor, options: CallOptions = {}): GradientResult & { output: Tensor } {
+    const w = new FrameWriter();
+    const r = this.call({ type: "backward_at", op: op.id, ...callArgs(w, inputs, params, options), gradOutputs: w.ref(gradOutputs) }, w, `backward of ${op.ref}`);
+    return { inputs: r.inputs as (Tensor | null)[], params: r.params as Record<string, Tensor | null>, mutated: [], output: r.output as Tensor };
+  }
+
+  /**
    * The forwards of one central-difference sweep over one argument, in one round trip: at a ± h·e_i
    * for each flat index i (or a ± h·v for each direction v), every other argument as given.
    */
