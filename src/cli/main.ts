@@ -25,7 +25,7 @@ const USAGE = `usage:
 --max-memory MB refuses, up front, a network whose tensors, gradients and
 Jacobians would need more than MB MiB (default ${DEFAULTS.maxMemoryMb}).
 --python PATH is the interpreter for the network's Python layers ("ops"
-entries naming a .py file; default: python3 on the PATH).
+entries naming a .py file; default: ${DEFAULTS.python} on the PATH).
 
 FILE is a *.gradnet.json or *.gradnet.ts network.
 exit: 0 all gradients pass (kinks allowed), 1 a mismatch, 2 a bad file, bad usage,

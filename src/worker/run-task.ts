@@ -15,7 +15,7 @@ import type { WorkerRequest, WorkerResult } from "./protocol.js";
 import { autoEvaluator } from "./auto-evaluator.js";
 import { ConfigError, allErrors, loadNetworkFile, locatedError, type LoadedNetwork } from "../config/load.js";
 import { describeUserError } from "../config/user-code.js";
-import { LIMIT_HINTS } from "../shared/defaults.js";
+import { DEFAULTS, LIMIT_HINTS } from "../shared/defaults.js";
 import { PythonLayers, pythonLayerOf } from "./python/layers.js";
 import { PythonError } from "./python/session.js";
 import { paramName } from "../shared/names.js";
@@ -29,16 +29,13 @@ export interface TaskHooks {
 
 export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
   // One interpreter for the task's Python layers, if it has any: started by the first, closed here.
-  const python = new PythonLayers({ python: request.python ?? DEFAULT_PYTHON, onStart: hooks.onPythonStart });
+  const python = new PythonLayers({ python: request.python ?? DEFAULTS.python, onStart: hooks.onPythonStart });
   try {
     return await runLoaded(request, hooks, python);
   } finally {
     python.close();
   }
 }
-
-/** The interpreter when none is named (`--python`, the setting, the Python extension). */
-export const DEFAULT_PYTHON = "python3";
 
 async function runLoaded(request: WorkerRequest, hooks: TaskHooks, python: PythonLayers): Promise<WorkerResult> {
   let loaded: LoadedNetwork;
