@@ -65,6 +65,7 @@ export function runInWorker(request: WorkerRequest, options: RunOptions = {}): P
       if (m.type === "progress") options.onProgress?.(m.fraction, m.message);
       else if (m.type === "loaded" && !m.userCode) clearTimeout(timer);
       else if (m.type === "python") pythonPid = m.pid;
+      else if (m.type === "output") userOutput(m.text);
       else if (m.type === "result") finish(m.result, false);
     });
     worker.on("error", (e) => {

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     onProgress: (fraction, message) => post({ type: "progress", fraction, message }),
     onLoaded: (userCode) => post({ type: "loaded", userCode }),
     onPythonStart: (pid) => post({ type: "python", pid }),
+    onUserOutput: (text) => post({ type: "output", text }),
   });
   post({ type: "result", result });
 }

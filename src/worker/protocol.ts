@@ -31,4 +31,6 @@ export type WorkerMessage =
   | { type: "loaded"; userCode: boolean }
   /** The Python interpreter of the network's layers runs with this pid: its owner kills it on a time-out or a cancel. */
   | { type: "python"; pid: number }
+  /** What a Python layer printed (stdout or stderr): on the same channel as the result, so none of it comes after it. */
+  | { type: "output"; text: string }
   | { type: "result"; result: WorkerResult };

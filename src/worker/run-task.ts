@@ -25,11 +25,13 @@ export interface TaskHooks {
   onLoaded?: (userCode: boolean) => void;
   /** The interpreter of the network's Python layers started, with this pid. */
   onPythonStart?: (pid: number) => void;
+  /** What the network's Python layers print (default: this thread's stderr). */
+  onUserOutput?: (text: string) => void;
 }
 
 export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
   // One interpreter for the task's Python layers, if it has any: started by the first, closed here.
-  const python = new PythonLayers({ python: request.python ?? DEFAULTS.python, onStart: hooks.onPythonStart });
+  const python = new PythonLayers({ python: request.python ?? DEFAULTS.python, onStart: hooks.onPythonStart, onOutput: hooks.onUserOutput });
   try {
     return await runLoaded(request, hooks, python);
   } finally {
