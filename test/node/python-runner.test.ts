@@ -263,6 +263,35 @@ describe("one session, NumPy ops", { skip: needNumpy }, () => {
     session.release([handle]);
   });
 
+  test("forward_set: k points, each some entries of one argument set to given values, as single forwards give, bit for bit", () => {
+    const op = session.load(layers, "affine", { params: ["w", "b"] });
+    const x = seq([2, 3], (i) => Math.cos(i)), w = seq([3, 2], (i) => i / 7), b = t([2], [0.25, -0.5]);
+    const h = 1e-6;
+    const points = [
+      { target: { input: 0 }, indices: [4], values: [x.data[4] + h] },
+      { target: { param: "w" }, indices: [0, 5], values: [w.data[0] - h, 3] },
+      { target: { param: "b" }, indices: [], values: [] },
+      { target: { input: 0 }, indices: [0, 1, 2, 3, 4, 5], values: [1, 2, 3, 4, 5, 6] },
+    ];
+    const outputs = session.forwardSet(op, [x], { w, b }, points);
+    assert.deepEqual(outputs.shape, [4, 2, 2]);
+    points.forEach((p, r) => {
+      const moved = (v: Tensor, key: "x" | "w" | "b"): Tensor => {
+        const hit = ("input" in p.target && key === "x") || ("param" in p.target && p.target.param === key);
+        const data = Float64Array.from(v.data);
+        if (hit) p.indices.forEach((i, k) => (data[i] = p.values[k]));
+        return { shape: v.shape, data };
+      };
+      const single = session.evaluate(op, [moved(x, "x")], { w: moved(w, "w"), b: moved(b, "b") });
+      assert.deepEqual(Array.from(outputs.data.subarray(4 * r, 4 * r + 4)), Array.from(single.data), `point ${r}`);
+    });
+    // One target for all: the same numbers.
+    const one = session.forwardSet(op, [x], { w, b }, [points[0], points[3]]);
+    assert.deepEqual(Array.from(one.data.subarray(4, 8)), Array.from(outputs.data.subarray(12, 16)));
+    const outside = expectPythonError(() => session.forwardSet(op, [x], { w, b }, [{ target: { param: "b" }, indices: [2], values: [0] }]), "bad-request");
+    assert.equal(outside.message, "forward_set: an index outside b's 2 entries");
+  });
+
   test("backward_at: forward and k backwards in one call, nothing kept, as forward + backward_batch give", () => {
     const op = session.load(layers, "affine", { params: ["w", "b"] });
     const x = seq([2, 3], (i) => i / 3 - 1), w = seq([3, 2], (i) => Math.cos(i)), b = t([2], [0.5, -1]);

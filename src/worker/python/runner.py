@@ -908,6 +908,49 @@ def do_forward_batch(request):
     raise RunnerError("bad-request", "forward_batch: give perturb.indices or perturb.directions")
 
 
+def do_forward_set(request):
+    """The forward at k perturbed points in one round trip: at point r, entries indices[o_r:o_r+1] (flat,
+    row-major) of one argument set to values[o_r:o_r+1] (o = offsets, k + 1 of them), every other entry and
+    argument as given. The argument is `perturb.target` for every point, or `perturb.targets[r]` for point r
+    ({"input": i} or {"param": name}). The values are computed by the caller, so each point is exactly the
+    one it asked for. Returns outputs [k, *output shape]."""
+    op = get_op(request)
+    call = make_call(op, request)
+    perturb = request["perturb"]
+    offsets = np.asarray(perturb["offsets"], dtype=np.int64).reshape(-1)
+    indices = np.asarray(perturb["indices"], dtype=np.int64).reshape(-1)
+    values = np.asarray(perturb["values"], dtype=np.float64).reshape(-1)
+    k = offsets.size - 1
+    targets = perturb.get("targets") or [perturb.get("target")] * max(k, 0)
+    if k < 0 or len(targets) != k or offsets[0] != 0 or offsets[-1] != indices.size or indices.size != values.size or (k and (np.diff(offsets) < 0).any()):
+        raise RunnerError("bad-request", "forward_set: offsets, indices, values and targets do not agree")
+    if indices.size and indices.min() < 0:
+        raise RunnerError("bad-request", "forward_set: a negative index")
+    positions = {}
+    for target in targets:
+        key = json.dumps(target, sort_keys=True)
+        if key not in positions:
+            position, base = float_argument(call, target, "forward_set")
+            positions[key] = (position, base.size)
+    outputs = None
+    for row in range(k):
+        position, size = positions[json.dumps(targets[row], sort_keys=True)]
+        lo, hi = offsets[row], offsets[row + 1]
+        if hi > lo and indices[lo:hi].max() >= size:
+            raise RunnerError("bad-request", "forward_set: an index outside %s's %d entries" % (call.arg_names[position], size))
+        args = call.fresh_args()
+        flat = args[position].reshape(-1)  # a view: the fresh copy is C-ordered
+        flat[indices[lo:hi]] = values[lo:hi]
+        out, _ = op.call_forward(args, keep=False)
+        if outputs is None:
+            outputs = np.empty((k,) + out.shape)
+        elif out.shape != outputs.shape[1:]:
+            raise op.bad_return("forward", "out of shape %s at a perturbed %s, %s before" % (
+                shape_text(out.shape), call.arg_names[position], shape_text(outputs.shape[1:])))
+        outputs[row] = out
+    return {"outputs": outputs if outputs is not None else np.empty((0,))}
+
+
 def do_forward_many(request):
     """The forward at k whole values of one argument (values [k, *argument shape]), every other
     argument fixed: what an end-to-end difference feeds a node downstream of a perturbed entry."""
@@ -938,6 +981,7 @@ HANDLERS = {
     "backward_at": do_backward_at,
     "forward_batch": do_forward_batch,
     "forward_many": do_forward_many,
+    "forward_set": do_forward_set,
     "release": do_release,
 }
 

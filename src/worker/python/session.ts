@@ -102,6 +102,9 @@ export interface GradientResult {
   mutated: string[];
 }
 
+/** One forward argument: an input by position, or a parameter by name. */
+export type ArgumentRef = { input: number } | { param: string };
+
 /** Which forward argument a batch perturbs, and how: entries by flat index, or whole directions. */
 export type Perturbation = ({ input: number } | { param: string }) & { h: number } & (
   | { indices: ArrayLike<number> }
@@ -336,6 +339,34 @@ export class PythonSession {
     const which = "input" in replace ? { input: replace.input } : { param: replace.param };
     const r = this.call({ type: "forward_many", op: op.id, ...callArgs(w, inputs, params, options), replace: { ...which, values: w.ref(replace.values) } }, w, `forward of ${op.ref}`);
     return r.outputs as Tensor;
+  }
+
+  /**
+   * The forward at k perturbed points in one round trip: at point r, the entries `indices` of one
+   * argument set to `values` (each point its own short list; the values as the caller computed them),
+   * every other entry and argument as given. The argument is `target` for every point, or
+   * `targets[r]` for point r. The outputs [k, ...output shape].
+   */
+  forwardSet(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, points: readonly { target: ArgumentRef; indices: ArrayLike<number>; values: ArrayLike<number> }[], options: CallOptions = {}): Tensor {
+    const w = new FrameWriter();
+    const offsets = new Float64Array(points.length + 1);
+    points.forEach((p, r) => (offsets[r + 1] = offsets[r] + p.indices.length));
+    const n = offsets[points.length];
+    const indices = new Float64Array(n), values = new Float64Array(n);
+    points.forEach((p, r) => {
+      indices.set(p.indices, offsets[r]);
+      values.set(p.values, offsets[r]);
+    });
+    const ref = (t: ArgumentRef) => ("input" in t ? { input: t.input } : { param: t.param });
+    const first = points[0] ? JSON.stringify(ref(points[0].target)) : "";
+    const same = points.every((p) => JSON.stringify(ref(p.target)) === first);
+    const perturb = {
+      ...(same ? { target: points[0] ? ref(points[0].target) : { input: 0 } } : { targets: points.map((p) => ref(p.target)) }),
+      offsets: w.ref({ shape: [offsets.length], data: offsets, int64: true }),
+      indices: w.ref({ shape: [n], data: indices, int64: true }),
+      values: w.ref({ shape: [n], data: values }),
+    };
+    return this.call({ type: "forward_set", op: op.id, ...callArgs(w, inputs, params, options), perturb }, w, `forward of ${op.ref}`).outputs as Tensor;
   }
 
   /** Drop cached forwards. */
