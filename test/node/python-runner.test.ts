@@ -247,6 +247,28 @@ describe("one session, NumPy ops", { skip: needNumpy }, () => {
     assert.equal(wrong.message, "forward_many: values of shape [3, 2, 3] for w of shape [3, 2]");
   });
 
+  test("forward_many: several arguments replaced together, row by row, as single forwards give", () => {
+    const op = session.load(layers, "affine", { params: ["w", "b"] });
+    const x = seq([2, 3], (i) => i / 4), w = seq([3, 2], (i) => Math.cos(i)), b = t([2], [0.5, -1]);
+    const xs = seq([3, 2, 3], (i) => Math.sin(i * 0.9)), ws = seq([3, 3, 2], (i) => 1 / (i + 2));
+    const outputs = session.forwardMany(op, [x], { w, b }, [{ input: 0, values: xs }, { param: "w", values: ws }]);
+    assert.deepEqual(outputs.shape, [3, 2, 2]);
+    for (let k = 0; k < 3; k++) {
+      const xk = { shape: [2, 3], data: xs.data.slice(6 * k, 6 * k + 6) }, wk = { shape: [3, 2], data: ws.data.slice(6 * k, 6 * k + 6) };
+      const single = session.evaluate(op, [xk], { w: wk, b });
+      assert.deepEqual(Array.from(outputs.data.subarray(4 * k, 4 * k + 4)), Array.from(single.data), `row ${k}`);
+    }
+    // A one-element list is the single form.
+    const listed = session.forwardMany(op, [x], { w, b }, [{ input: 0, values: xs }]);
+    assert.deepEqual(Array.from(listed.data), Array.from(session.forwardMany(op, [x], { w, b }, { input: 0, values: xs }).data));
+    const uneven = expectPythonError(() => session.forwardMany(op, [x], { w, b }, [{ input: 0, values: xs }, { param: "w", values: seq([2, 3, 2], (i) => i) }]), "bad-request");
+    assert.equal(uneven.message, "forward_many: 2 values for w, 3 for the others");
+    const twice = expectPythonError(() => session.forwardMany(op, [x], { w, b }, [{ input: 0, values: xs }, { input: 0, values: xs }]), "bad-request");
+    assert.equal(twice.message, "forward_many: x replaced twice");
+    const none = expectPythonError(() => session.forwardMany(op, [x], { w, b }, []), "bad-request");
+    assert.equal(none.message, "forward_many: nothing to replace");
+  });
+
   test("backward_batch: k upstream gradients in one call, each row as its own backward gives", () => {
     const op = session.load(layers, "affine", { params: ["w", "b"] });
     const x = seq([2, 3], (i) => i - 1), w = seq([3, 2], (i) => 1 / (i + 1)), b = t([2], [0, 0]);

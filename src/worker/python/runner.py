@@ -952,17 +952,43 @@ def do_forward_set(request):
 
 
 def do_forward_many(request):
-    """The forward at k whole values of one argument (values [k, *argument shape]), every other
-    argument fixed: what an end-to-end difference feeds a node downstream of a perturbed entry."""
+    """The forward at k whole values of some arguments (`replace`: one {input|param, values [k, *argument
+    shape]} or a list of them, all with the same k), every other argument fixed: what an end-to-end
+    difference feeds a node downstream of a perturbed entry (one or more of its inputs changed as a whole)."""
     op = get_op(request)
     call = make_call(op, request)
-    replace = request["replace"]
-    position, base = float_argument(call, replace, "forward_many")
-    values = replace["values"]
-    if values.shape[1:] != base.shape:
-        raise RunnerError("bad-request", "forward_many: values of shape %s for %s of shape %s" % (
-            shape_text(values.shape), call.arg_names[position], shape_text(base.shape)))
-    return {"outputs": stacked_forwards(op, call, position, values.shape[0], lambda row, a: values[row].copy(), "another")}
+    replaces = request["replace"]
+    if isinstance(replaces, dict):
+        replaces = [replaces]
+    resolved = []
+    k = None
+    for replace in replaces:
+        position, base = float_argument(call, replace, "forward_many")
+        values = replace["values"]
+        if values.shape[1:] != base.shape:
+            raise RunnerError("bad-request", "forward_many: values of shape %s for %s of shape %s" % (
+                shape_text(values.shape), call.arg_names[position], shape_text(base.shape)))
+        if any(position == seen for seen, _ in resolved):
+            raise RunnerError("bad-request", "forward_many: %s replaced twice" % call.arg_names[position])
+        if k is not None and values.shape[0] != k:
+            raise RunnerError("bad-request", "forward_many: %d values for %s, %d for the others" % (values.shape[0], call.arg_names[position], k))
+        k = values.shape[0]
+        resolved.append((position, values))
+    if not resolved:
+        raise RunnerError("bad-request", "forward_many: nothing to replace")
+    outputs = None
+    for row in range(k):
+        args = call.fresh_args()
+        for position, values in resolved:
+            args[position] = values[row].copy()
+        out, _ = op.call_forward(args, keep=False)
+        if outputs is None:
+            outputs = np.empty((k,) + out.shape)
+        elif out.shape != outputs.shape[1:]:
+            raise op.bad_return("forward", "out of shape %s at another %s, %s before" % (
+                shape_text(out.shape), call.arg_names[resolved[0][0]], shape_text(outputs.shape[1:])))
+        outputs[row] = out
+    return {"outputs": outputs if outputs is not None else np.empty((0,))}
 
 
 def do_release(request):

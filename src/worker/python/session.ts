@@ -105,6 +105,12 @@ export interface GradientResult {
 /** One forward argument: an input by position, or a parameter by name. */
 export type ArgumentRef = { input: number } | { param: string };
 
+/** k whole values of one argument ([k, ...its shape]), for forwardMany. */
+export type Replacement = ArgumentRef & { values: Tensor };
+
+// Not `"values" in replace`: an array has a `values` method too.
+const isReplacementList = (r: Replacement | readonly Replacement[]): r is readonly Replacement[] => Array.isArray(r);
+
 /** Which forward argument a batch perturbs, and how: entries by flat index, or whole directions. */
 export type Perturbation = ({ input: number } | { param: string }) & { h: number } & (
   | { indices: ArrayLike<number> }
@@ -330,14 +336,15 @@ export class PythonSession {
   }
 
   /**
-   * The forward at k whole values of one argument (`values` [k, ...its shape]), every other argument as
-   * given, in one round trip: the outputs [k, ...output shape]. For end-to-end differences, where an
-   * entry perturbed upstream changes this node's input as a whole.
+   * The forward at k whole values of one argument (`values` [k, ...its shape]), or of several (each with
+   * the same k), every other argument as given, in one round trip: the outputs [k, ...output shape]. For
+   * end-to-end differences, where an entry perturbed upstream changes this node's inputs as a whole.
    */
-  forwardMany(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, replace: ({ input: number } | { param: string }) & { values: Tensor }, options: CallOptions = {}): Tensor {
+  forwardMany(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, replace: Replacement | readonly Replacement[], options: CallOptions = {}): Tensor {
     const w = new FrameWriter();
-    const which = "input" in replace ? { input: replace.input } : { param: replace.param };
-    const r = this.call({ type: "forward_many", op: op.id, ...callArgs(w, inputs, params, options), replace: { ...which, values: w.ref(replace.values) } }, w, `forward of ${op.ref}`);
+    const one = (r: Replacement) => ({ ...("input" in r ? { input: r.input } : { param: r.param }), values: w.ref(r.values) });
+    const replaced = isReplacementList(replace) ? replace.map(one) : one(replace);
+    const r = this.call({ type: "forward_many", op: op.id, ...callArgs(w, inputs, params, options), replace: replaced }, w, `forward of ${op.ref}`);
     return r.outputs as Tensor;
   }
 
