@@ -50,6 +50,14 @@ export interface BackwardResult {
   params?: Record<string, Tensor>;
 }
 
+/** One perturbed forward: entry indices[k] (flat) of input `input` (or param `param`) set to values[k]. */
+export interface Perturbation {
+  input?: number;
+  param?: string;
+  indices: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
 /** Local Jacobians: rows = output entries, columns = that input's (or param's) entries. */
 export interface JacobianResult {
   /** Per input: [output size, input size]; null for an input with no gradient. */
@@ -106,6 +114,10 @@ export interface OpDef {
   backward?: (ctx: BackwardContext) => BackwardResult;
   /** Explicit local Jacobians (give this or `backward`). */
   jacobian?: (ctx: ForwardContext & { output: Tensor }) => JacobianResult;
+  /** Optional: every perturbed forward the check needs of one input or param in one call; one output per perturbation, in order. */
+  forwardBatch?: (ctx: ForwardContext, perturbations: Perturbation[]) => Tensor[];
+  /** Optional: many backwards in one call; one result per upstream gradient, in order. */
+  backwardBatch?: (ctx: ForwardContext & { output: Tensor }, gradOutputs: Tensor[]) => BackwardResult[];
   /** Where the op was defined (file:line:col), filled in by defineOp. */
   definedAt?: string;
 }

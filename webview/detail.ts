@@ -18,13 +18,18 @@ const diagnosisNames: Partial<Record<Diagnosis["kind"], string>> = {
   zero: "gradient is zero",
   "non-finite": "non-finite values",
   mismatch: "mismatch",
-  "non-deterministic": "forward is not deterministic",
+  "non-deterministic": "not deterministic",
+  "ignores-upstream": "ignores the upstream gradient",
+  sparsity: "wrong zero pattern",
+  partial: "wrong on a part",
+  "mutates-input": "writes into its inputs",
 };
 
 export function diagnosisText(d: Diagnosis): HTMLElement {
   return h("p", { class: "diagnosis" },
     h("strong", {}, `Diagnosis: ${diagnosisNames[d.kind] ?? d.kind}`),
-    d.factor !== undefined ? ` (analytic ≈ ${fmt(d.factor)} × numeric)` : "",
+    d.region ? h("span", { class: "region" }, ` ${d.region}`) : "",
+    d.factor !== undefined ? ` (analytic ≈ ${fmt(d.factor)} × numeric${d.region ? " there" : ""})` : "",
     " — ", d.detail);
 }
 
@@ -59,6 +64,7 @@ export function renderDetail(report: Report | undefined, view: GraphView, nodeId
       viewNode.params.length ? ` — params ${viewNode.params.map((p) => `${p.name} ${shapeText(p.shape)}`).join(", ")}` : "",
       node && node.status !== "skipped" ? ` — max rel. error ${fmtRel(node.maxRelError)}` : "",
       viewNode.location ? ` — ${viewNode.location.file}:${viewNode.location.line}` : "",
+      node?.backwardLocation ? h("span", { class: "backward-location" }, ` — backward at ${node.backwardLocation.file}:${node.backwardLocation.line}`) : "",
       reveal ? " " : "", reveal),
   );
   if (!node) {
@@ -66,6 +72,8 @@ export function renderDetail(report: Report | undefined, view: GraphView, nodeId
     return section;
   }
   if (node.diagnosis) section.append(diagnosisText(node.diagnosis));
+  if (node.suspect && node.status !== "fail")
+    section.append(h("p", { class: "suspect" }, h("strong", {}, "Suspect: "), "some entries pass the tolerance but are far above their own finite-difference error — in float64 a real error, not noise (the worst entries below are marked)."));
   if (node.message) section.append(h("p", { class: "message" }, node.message));
   for (const jac of node.jacobians) section.append(jacobianSection(node, jac));
   const grads = report!.gradients.filter((g) => g.node === node.id);
@@ -96,9 +104,10 @@ function worstTable(worst: WorstEntry[], where: (e: WorstEntry) => string, where
   return h("table", { class: "worst" },
     h("caption", {}, "Worst entries"),
     h("thead", {}, h("tr", {}, ...[whereTitle, "analytic", "numeric", "rel. error", "status"].map((t) => h("th", {}, t)))),
-    h("tbody", {}, ...worst.map((e) => h("tr", {},
+    h("tbody", {}, ...worst.map((e) => h("tr", e.suspect ? { class: "suspect" } : {},
       h("td", {}, where(e)), h("td", { class: "num" }, fmt(e.analytic)), h("td", { class: "num" }, fmt(e.numeric)),
-      h("td", { class: "num" }, fmtRel(e.relError)), h("td", {}, e.status ? statusBadge(e.status) : "")))));
+      h("td", { class: "num" }, fmtRel(e.relError)),
+      h("td", {}, e.status ? statusBadge(e.status) : "", e.suspect ? h("span", { class: "badge status-suspect", title: `finite-difference error about ${fmt(e.estimatedError ?? 0)}` }, "suspect") : "")))));
 }
 
 function gradientsTable(grads: GradientReport[]): HTMLElement {

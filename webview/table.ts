@@ -50,7 +50,7 @@ export function renderMismatchTable(report: Report, onSelect: (nodeId: string) =
         h("td", {}, m.op),
         h("td", {}, statusBadge(m.status)),
         h("td", { class: "num" }, fmtRel(m.maxRelError)),
-        h("td", {}, m.diagnosis ? m.diagnosis.detail : ""));
+        h("td", {}, m.diagnosis ? `${m.diagnosis.region ? `${m.diagnosis.kind} (${m.diagnosis.region}): ` : ""}${m.diagnosis.detail}` : ""));
       activatable(tr, () => onSelect(m.nodeId));
       return tr;
     })));

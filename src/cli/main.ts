@@ -18,14 +18,19 @@ import { DEFAULTS } from "../shared/defaults.js";
 const USAGE = `usage:
   gradlens check FILE [--mode exhaustive|sampled|fast] [--rtol X] [--atol X] [--step H] [--seed N]
                       [--json] [--html OUT] [--timeout SECONDS] [--jacobian-limit N] [--samples N]
-                      [--max-memory MB] [--python PATH]
+                      [--max-memory MB] [--strict] [--points N] [--python PATH]
   gradlens grads FILE --json [--max-memory MB] [--timeout SECONDS] [--python PATH]
   gradlens graph FILE [--max-memory MB] [--timeout SECONDS] [--python PATH]
 
 --max-memory MB refuses, up front, a network whose tensors, gradients and
 Jacobians would need more than MB MiB (default ${DEFAULTS.maxMemoryMb}).
+--strict fails (exit 1) on a suspect entry: one that passes the tolerance but
+is far above its own finite-difference error.
+--points N checks at N seeded points (the network as given, then other seeded
+inputs and parameters) and fails if any point fails.
 --python PATH is the interpreter for the network's Python layers ("ops"
 entries naming a .py file; default: ${DEFAULTS.python} on the PATH).
+--json prints the report, or on exit 2 { "ok": false, "errors": [...] }.
 
 FILE is a *.gradnet.json or *.gradnet.ts network.
 exit: 0 all gradients pass (kinks allowed), 1 a mismatch, 2 a bad file, bad usage,
@@ -49,11 +54,12 @@ export async function main(argv: string[]): Promise<number> {
         mode: { type: "string" }, rtol: { type: "string" }, atol: { type: "string" }, step: { type: "string" },
         seed: { type: "string" }, json: { type: "boolean" }, html: { type: "string" }, timeout: { type: "string" },
         "jacobian-limit": { type: "string" }, samples: { type: "string" }, "max-memory": { type: "string" }, python: { type: "string" },
+        strict: { type: "boolean" }, points: { type: "string" },
         help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" },
       },
     });
   } catch (e) {
-    return usage((e as Error).message);
+    return usage((e as Error).message, { json: argv.includes("--json"), file: argv.filter((a) => !a.startsWith("-"))[1] });
   }
   const { values: o, positionals } = parsed;
   if (o.version) {
@@ -65,17 +71,18 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, file, ...extra] = positionals;
-  if (!command) return usage("no command given");
-  if (!["check", "grads", "graph"].includes(command)) return usage(`unknown command '${command}'`);
-  if (!file) return usage(`${command} needs a network FILE`);
-  if (extra.length) return usage(`unexpected argument '${extra[0]}'`);
+  const asJson = { json: !!o.json, file };
+  if (!command) return usage("no command given", asJson);
+  if (!["check", "grads", "graph"].includes(command)) return usage(`unknown command '${command}'`, asJson);
+  if (!file) return usage(`${command} needs a network FILE`, asJson);
+  if (extra.length) return usage(`unexpected argument '${extra[0]}'`, asJson);
 
   let request: WorkerRequest;
   let timeoutMs: number;
   try {
     if (o.mode !== undefined && !["exhaustive", "sampled", "fast", "auto"].includes(o.mode)) throw new UsageError(`--mode must be exhaustive, sampled or fast, got '${o.mode}'`);
     if (command !== "check") {
-      const checkOnly = ["mode", "rtol", "atol", "step", "seed", "html", "jacobian-limit", "samples"].filter((k) => (o as Record<string, unknown>)[k] !== undefined);
+      const checkOnly = ["mode", "rtol", "atol", "step", "seed", "html", "jacobian-limit", "samples", "strict", "points"].filter((k) => (o as Record<string, unknown>)[k] !== undefined);
       if (checkOnly.length) throw new UsageError(`--${checkOnly[0]} is an option of 'check', not of '${command}'`);
     }
     if (command === "grads" && !o.json) throw new UsageError("grads prints JSON: use `gradlens grads FILE --json`");
@@ -95,10 +102,12 @@ export async function main(argv: string[]): Promise<number> {
         ...opt("seed", number("seed", o.seed, Number.isInteger, "an integer")),
         ...opt("jacobianLimit", number("jacobian-limit", o["jacobian-limit"], (x) => Number.isInteger(x) && x > 0, "a positive integer")),
         ...opt("samples", number("samples", o.samples, (x) => Number.isInteger(x) && x > 0, "a positive integer")),
+        ...opt("points", number("points", o.points, (x) => Number.isInteger(x) && x > 0 && x <= 1000, "a positive integer (at most 1000)")),
+        ...(o.strict ? { strict: true } : {}),
       },
     };
   } catch (e) {
-    if (e instanceof UsageError) return usage(e.message);
+    if (e instanceof UsageError) return usage(e.message, asJson);
     throw e;
   }
 
@@ -116,6 +125,7 @@ function opt<K extends string>(key: K, v: number | undefined): Partial<Record<K,
 }
 
 function report(result: WorkerResult, file: string, out: { json: boolean; html?: string; timeoutMs: number }): number {
+  const fail = (message: string, at?: { file: string; line: number; column: number }) => failed([{ file: at?.file ?? file, line: at?.line ?? 1, column: at?.column ?? 1, message }], out.json, at ? undefined : `${file}: error: ${message}`);
   switch (result.kind) {
     case "report": {
       const r = result.report;
@@ -123,12 +133,12 @@ function report(result: WorkerResult, file: string, out: { json: boolean; html?:
         try {
           writeFileSync(out.html, renderStandaloneHtml(r));
         } catch (e) {
-          return fail(`${out.html}: error: cannot write the HTML report: ${(e as Error).message}`);
+          return failed([{ file: out.html, line: 1, column: 1, message: `cannot write the HTML report: ${(e as Error).message}` }], out.json, `${out.html}: error: cannot write the HTML report: ${(e as Error).message}`);
         }
       }
       if (out.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
       else process.stdout.write(formatReport(r, { color: !!process.stdout.isTTY && !process.env.NO_COLOR }) + "\n");
-      return r.ok ? 0 : 1;
+      return r.ok ? 0 : 1; // --strict: a suspect entry already made ok false
     }
     case "grads":
       process.stdout.write(JSON.stringify({ loss: result.loss, grads: result.grads }, null, 2) + "\n");
@@ -137,19 +147,17 @@ function report(result: WorkerResult, file: string, out: { json: boolean; html?:
       process.stdout.write(toMermaid(result.view) + "\n");
       return 0;
     case "config-error":
-      for (const e of result.errors) process.stderr.write(`${e.file}:${e.line}:${e.column}: error: ${e.message}\n`);
-      return 2;
-    case "user-error": {
-      const at = result.location ? `${shown(result.location.file)}:${result.location.line}:${result.location.column}` : file;
-      return fail(`${at}: error: ${result.message}`);
-    }
+      return failed(result.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, message: e.message })), out.json);
+    case "user-error":
+      // A Python traceback's path is absolute: shown relative to the working directory when inside it.
+      return fail(result.message, result.location && { ...result.location, file: shown(result.location.file) });
     case "timeout":
-      return fail(`${file}: error: user code did not finish within ${result.seconds} s (an endless loop in a forward or backward?); stopped. Raise the limit with --timeout SECONDS.`);
+      return fail(`user code did not finish within ${result.seconds} s (an endless loop in a forward or backward?); stopped. Raise the limit with --timeout SECONDS.`);
     case "cancelled":
-      return fail(`${file}: error: cancelled`);
+      return fail("cancelled");
     case "internal-error":
       if (process.env.GRADLENS_DEBUG && result.stack) process.stderr.write(result.stack + "\n");
-      return fail(`${file}: error: ${result.message} (an internal error in GradLens; set GRADLENS_DEBUG=1 for details)`);
+      return fail(`${result.message} (an internal error in GradLens; set GRADLENS_DEBUG=1 for details)`);
   }
 }
 
@@ -159,13 +167,31 @@ function shown(path: string): string {
   return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
-function fail(message: string): number {
-  process.stderr.write(message + "\n");
+/** One error of the JSON document of a failed run (DESIGN.md "A failed run in JSON"). */
+interface RunError {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+/**
+ * Exit 2: each error on stderr as FILE:LINE:COL: error: message (or `plain`,
+ * the line as it has always been printed, for an error with no place in the
+ * file), and with --json the same errors as `{ "ok": false, "errors": [...] }`
+ * on stdout.
+ */
+function failed(errors: RunError[], json: boolean, plain?: string): number {
+  if (plain !== undefined) process.stderr.write(plain + "\n");
+  else for (const e of errors) process.stderr.write(`${e.file}:${e.line}:${e.column}: error: ${e.message}\n`);
+  if (json) process.stdout.write(JSON.stringify({ ok: false, errors }, null, 2) + "\n");
   return 2;
 }
 
-function usage(message: string): number {
+/** Bad usage: the message and the usage text on stderr; with --json the error document (line and column 0: no place in a file). */
+function usage(message: string, out: { json?: boolean; file?: string } = {}): number {
   process.stderr.write(`gradlens: ${message}\n\n${USAGE}\n`);
+  if (out.json) process.stdout.write(JSON.stringify({ ok: false, errors: [{ file: out.file ?? "", line: 0, column: 0, message }] }, null, 2) + "\n");
   return 2;
 }
 

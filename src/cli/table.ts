@@ -38,27 +38,69 @@ export function formatReport(report: Report, style: Style): string {
   const failingGrads = report.gradients.filter((g) => g.status === "fail");
   const kinks = report.nodes.filter((n) => n.status === "kink").length + report.gradients.filter((g) => g.status === "kink").length;
   const timing = `${(report.timings.totalMs / 1000).toFixed(2)} s`;
+  const suspects = report.nodes.filter((n) => n.suspect && n.status !== "fail");
   if (report.ok) {
-    lines.push(`${paint("pass", "PASS")}: every gradient matches its finite difference${kinks ? ` (${kinks} at a kink, where finite differences mean nothing)` : ""}; ${timing}.`);
+    lines.push(`${paint("pass", "PASS")}: every gradient matches its finite difference${kinks ? ` (${kinks} at a kink, where finite differences mean nothing)` : ""}${report.suspect ? "; some entries are suspect (see the note): --strict fails on them" : ""}; ${timing}.`);
+    for (const n of suspects) lines.push(`  ${n.id} (${n.op})${at(n)}: suspect — ${suspectText(n)}`);
   } else {
-    lines.push(`${paint("fail", "FAIL")}: ${failing.length} node${failing.length === 1 ? "" : "s"} with a wrong local gradient, ${failingGrads.length} end-to-end gradient${failingGrads.length === 1 ? "" : "s"} wrong; ${timing}.`);
+    lines.push(`${paint("fail", "FAIL")}: ${failing.length} node${failing.length === 1 ? "" : "s"} with a wrong local gradient, ${failingGrads.length} end-to-end gradient${failingGrads.length === 1 ? "" : "s"} wrong${report.strict && report.suspect && failing.length === 0 && failingGrads.length === 0 ? ", suspect entries (--strict)" : ""}; ${timing}.`);
     for (const n of failing) {
-      lines.push(`  ${n.id} (${n.op})${n.location ? ` at ${n.location.file}:${n.location.line}:${n.location.column}` : ""}: ${n.diagnosis ? `${n.diagnosis.kind}${n.diagnosis.factor !== undefined ? ` ×${fmtFactor(n.diagnosis.factor)}` : ""} — ${n.diagnosis.detail}` : "mismatch"}`);
+      const d = n.diagnosis;
+      lines.push(`  ${n.id} (${n.op})${at(n)}: ${d ? `${d.kind}${d.factor !== undefined ? ` ×${fmtFactor(d.factor)}` : ""}${d.region ? ` (${d.region})` : ""} — ${d.detail}` : "mismatch"}`);
     }
-    if (failing.length === 0 && failingGrads.length > 0)
-      lines.push(`  every node passes its local check, so the error is in how gradients are combined (${failingGrads.map((g) => g.name).join(", ")}).`);
+    for (const n of suspects) lines.push(`  ${n.id} (${n.op})${at(n)}: suspect — ${suspectText(n)}`);
+    if (failing.length === 0 && failingGrads.length > 0) lines.push(`  ${endToEndOnly(report, failingGrads)}`);
     else if (failingGrads.length > 0 && failing.length > 0)
       lines.push(`  end-to-end gradients upstream of a failing node are wrong too: fix the node${failing.length > 1 ? "s" : ""} above first.`);
   }
   return lines.join("\n");
 }
 
+/** " at FILE:LINE:COL": where to fix a user op (its backward), else where the node is defined. */
+function at(n: NodeReport): string {
+  const l = n.backwardLocation ?? n.location;
+  return l ? ` at ${l.file}:${l.line}:${l.column}` : "";
+}
+
+function suspectText(n: NodeReport): string {
+  const entries = n.jacobians.flatMap((j) => j.worst.filter((w) => w.suspect).map((w) => ({ j, w })));
+  const worst = entries.sort((a, b) => b.w.relError - a.w.relError)[0];
+  const count = n.jacobians.reduce((s, j) => s + (j.suspectEntries ?? 0), 0);
+  if (!worst) return "entries pass the tolerance but are far above their finite-difference error";
+  return `${count} entr${count === 1 ? "y passes" : "ies pass"} the tolerance but ${count === 1 ? "is" : "are"} far above ${count === 1 ? "its" : "their"} finite-difference error (relative error up to ${fmt(worst.w.relError)} in ∂${n.id}/∂${worst.j.wrt}, the difference's own error about ${fmt(worst.w.estimatedError ?? 0)}): a real error in float64, not noise`;
+}
+
+/**
+ * Every node passed its local check and an end-to-end gradient failed: say
+ * what that rules out, and name the cause only as far as the evidence goes.
+ * "How gradients are combined" is the cause only when every local check was
+ * complete and clean (each node's Jacobian entry by entry, its backward linear
+ * in gradOutput, no writes into what it was handed, the same output on
+ * repeated calls — all part of a node's local check) and no node is suspect.
+ */
+function endToEndOnly(report: Report, failingGrads: GradientReport[]): string {
+  const names = failingGrads.map((g) => g.name).join(", ");
+  const suspect = report.nodes.filter((n) => n.suspect).map((n) => n.id);
+  if (suspect.length)
+    return `every node passes its local check, but ${suspect.join(", ")} ${suspect.length === 1 ? "is" : "are"} suspect: small errors that pass locally can add up end to end (${names}) — fix ${suspect.length === 1 ? "it" : "them"} first.`;
+  const kinks = report.nodes.filter((n) => n.status === "kink").map((n) => n.id);
+  const sampled = report.nodes.filter((n) => n.jacobians.some((j) => j.sampled)).map((n) => n.id);
+  const unchecked = report.nodes.filter((n) => n.status === "skipped" && n.jacobians.length > 0).map((n) => n.id);
+  if (report.mode === "fast")
+    return `every node passes its local check in fast mode (one random direction each), and ${names} ${failingGrads.length === 1 ? "fails" : "fail"} end to end: check with --mode exhaustive to find the node.`;
+  if (sampled.length)
+    return `every node passes its local check, but ${sampled.join(", ")} ${sampled.length === 1 ? "was" : "were"} sampled, not checked entry by entry: the error may be in an entry not sampled (a larger --jacobian-limit checks them all) (${names}).`;
+  if (kinks.length || unchecked.length)
+    return `every node passes its local check or sits at a kink (${[...kinks, ...unchecked].join(", ")}), where finite differences cannot judge it: the end-to-end failure (${names}) may come from the kink itself.`;
+  return `every node passes its local check — its Jacobian entry by entry, its backward linear in the upstream gradient, no writes into its inputs, the same output on repeated calls — so the error is in how gradients are combined between nodes (${names}): a value used by two nodes whose gradients are not summed, or the graph's wiring.`;
+}
+
 function nodeWhere(n: NodeReport): string {
   if (n.status === "skipped") return n.message ?? "";
-  if (n.status === "pass") return n.jacobians.some((j) => j.sampled) ? "(sampled)" : "";
+  if (n.status === "pass") return `${n.jacobians.some((j) => j.sampled) ? "(sampled)" : ""}${n.suspect ? `${n.jacobians.some((j) => j.sampled) ? " " : ""}suspect: passes, far above its finite-difference error` : ""}`;
   const j = n.jacobians.find((x) => x.status === n.status) ?? n.jacobians[0];
   const w = j?.worst[0];
-  const kind = n.diagnosis ? `${n.diagnosis.kind}${n.diagnosis.factor !== undefined ? ` ×${fmtFactor(n.diagnosis.factor)}` : ""}` : n.status === "kink" ? "kink" : "";
+  const kind = n.diagnosis ? `${n.diagnosis.kind}${n.diagnosis.factor !== undefined ? ` ×${fmtFactor(n.diagnosis.factor)}` : ""}${n.diagnosis.region ? ` (${n.diagnosis.region})` : ""}` : n.status === "kink" ? "kink" : "";
   if (!j || !w) return kind || (n.message ?? "");
   const at = w.index.length === 2 && j.rowIndices.length + j.colIndices.length > 0 ? ` at ∂out[${flat(w.index[0], j.outputShape)}]/∂${j.wrt}[${flat(w.index[1], j.wrtShape)}]` : ` (∂/∂${j.wrt})`;
   return `${kind}${at}: analytic ${fmt(w.analytic)}, numeric ${fmt(w.numeric)}`;
@@ -66,6 +108,7 @@ function nodeWhere(n: NodeReport): string {
 
 function gradientWhere(g: GradientReport): string {
   const w = g.worst[0];
+  if (g.status === "pass" && g.suspect) return "suspect: passes, far above its finite-difference error";
   if (!w || g.status === "pass" || g.status === "skipped") return g.status === "skipped" ? "does not reach the loss" : "";
   const idx = w.index.length ? `[${w.index.join(", ")}]` : "⟨·, v⟩";
   return `${g.diagnosis ? g.diagnosis.kind + " " : ""}${idx}: analytic ${fmt(w.analytic)}, numeric ${fmt(w.numeric)}`;

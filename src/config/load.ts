@@ -28,6 +28,8 @@ export interface LoadedNetwork {
   graph: Graph;
   /** Where a path into the spec is in the file (nearest existing ancestor if it is not there). */
   locate: Locate;
+  /** The same network built with another seed (other seeded inputs and parameters): `--points`. */
+  rebuild?: (seed: number) => Graph;
 }
 
 /**
@@ -281,7 +283,7 @@ function checkNesting(text: string, file: string): void {
 function build(parsed: { spec: NetworkSpec; locate: Locate }, file: string, options: LoadOptions): LoadedNetwork {
   try {
     const graph = buildGraph(parsed.spec, buildOptions(file, options));
-    return { file, spec: parsed.spec, graph, locate: parsed.locate };
+    return { file, spec: parsed.spec, graph, locate: parsed.locate, rebuild: (seed) => buildGraph(parsed.spec, { ...buildOptions(file, options), seed }) };
   } catch (e) {
     if (e instanceof NetworkError) throw locatedError(e, file, parsed.locate);
     throw e;

@@ -15,10 +15,10 @@
 import { defineOp as defineEngineOp, type OpDef } from "../engine/op.js";
 import { network } from "../engine/network.js";
 import { full, sameShape, shapeText, sizeOf, type Tensor } from "../engine/tensor.js";
-import { locateUserCaller, registerUserOp, tagUserError } from "./user-code.js";
+import { locateUserCaller, locateUserFunction, registerBackwardLocation, registerUserOp, tagUserError } from "./user-code.js";
 
 export type {
-  Attrs, AttrSpec, BackwardContext, BackwardResult, ForwardContext, InitKind, JacobianResult, OpDef, ParamSpec, ShapeContext,
+  Attrs, AttrSpec, BackwardContext, BackwardResult, ForwardContext, InitKind, JacobianResult, OpDef, ParamSpec, Perturbation, ShapeContext,
 } from "../engine/op.js";
 export type { InputSpec, NetworkSpec, NodeSpec, ParamValue } from "../engine/network.js";
 export type { Nested, Tensor } from "../engine/tensor.js";
@@ -45,6 +45,8 @@ export function defineOp(op: OpDef): OpDef {
   if (typeof op.forward !== "function") fail("needs a \"forward\" function ({ inputs, params, attrs }) => Tensor");
   if (op.backward !== undefined && typeof op.backward !== "function") fail("\"backward\" must be a function ({ inputs, params, attrs, output, gradOutput }) => { inputs, params }");
   if (op.jacobian !== undefined && typeof op.jacobian !== "function") fail("\"jacobian\" must be a function ({ inputs, params, attrs, output }) => { inputs, params }");
+  for (const hook of ["forwardBatch", "backwardBatch"] as const)
+    if (op[hook] !== undefined && typeof op[hook] !== "function") fail(`"${hook}" must be a function`);
   if (!op.backward && !op.jacobian) fail("needs a \"backward\" (vector–Jacobian products) or a \"jacobian\" (matrices [output size, input size])");
   if (op.params !== undefined) {
     if (typeof op.params !== "object" || op.params === null) fail("\"params\" must be an object: name → { shape: ({ inputShapes, attrs }) => number[] }");
@@ -63,11 +65,17 @@ export function defineOp(op: OpDef): OpDef {
   const def = defineEngineOp({
     ...op, builtin: false,
     forward: guard("the forward", op.forward)!, backward: guard("the backward", op.backward), jacobian: guard("the jacobian", op.jacobian),
+    forwardBatch: guard("the forwardBatch", op.forwardBatch), backwardBatch: guard("the backwardBatch", op.backwardBatch),
     ...(at ? { definedAt: `${at.file}:${at.line}:${at.column}` } : {}),
   });
   if (!def.backward) delete def.backward;
   if (!def.jacobian) delete def.jacobian;
+  if (!def.forwardBatch) delete def.forwardBatch;
+  if (!def.backwardBatch) delete def.backwardBatch;
   if (at) registerUserOp(def.name, at);
+  // Where the backward is written (not the defineOp line, nor a helper that calls defineOp): the line to fix.
+  const backwardAt = locateUserFunction(op.backward ?? op.jacobian, at) ?? at;
+  if (backwardAt) registerBackwardLocation(def, backwardAt);
   return def;
 }
 

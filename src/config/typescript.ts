@@ -207,7 +207,7 @@ function runBundle(b: Bundle, entryAbs: string, entryAsGiven: string): Record<st
     if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return undefined;
     const source = entry.originalSource.startsWith("file:") ? fileURLToPath(entry.originalSource) : resolve(b.outDir, entry.originalSource);
     return { file: userPath(source, entryAbs, entryAsGiven), line: entry.originalLine + 1, column: entry.originalColumn + 1 };
-  });
+  }, b.code, HEADER_LINES);
   const nodeRequire = createRequire(entryAbs);
   const userRequire = (id: string): unknown => (id === "gradlens" ? engine : nodeRequire(id));
   const module = { exports: {} as Record<string, unknown> };
@@ -249,7 +249,7 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
     built = await resolveOpsMap(spec, { file, locate }, { ...options, resolveCustomOps: options.resolveCustomOps ?? resolveCustomOps });
   try {
     const graph = buildGraph(built.spec, buildOptions(file, options, built.customOps));
-    return { file, spec: built.spec, graph, locate };
+    return { file, spec: built.spec, graph, locate, rebuild: (seed) => buildGraph(built.spec, { ...buildOptions(file, options, built.customOps), seed }) };
   } catch (e) {
     if (e instanceof NetworkError) throw locatedError(e, file, locate);
     throw e;

@@ -7,7 +7,8 @@
  */
 export { buildGraph, describeNetwork, MAX_TENSOR_SIZE, type BuildOptions } from "./graph/build.js";
 export { forward, lossOf, runForward, type ForwardResult } from "./graph/forward.js";
-export { backward, runBackward, type BackwardCall, type CheckedBackward, type Gradients } from "./graph/backward.js";
+export { backward, runBackward, runBackwardBatch, type BackwardCall, type CheckedBackward, type Gradients } from "./graph/backward.js";
 export { describeGraph, feedsOutput } from "./graph/view.js";
 export { describeValue, UserOpError } from "./graph/user-op.js";
+export { callUserOp, watchUserOps, type Mutation, type UserStep, type Watch } from "./graph/guard.js";
 export type { Graph, GraphInput, GraphNode } from "./graph/types.js";

@@ -21,7 +21,7 @@
  * and each evaluation leaves the cache exactly as it found it, so the result of
  * an entry never depends on which entries were evaluated before it.
  */
-import { describeValue, feedsOutput, forward, lossOf, UserOpError, type Graph } from "./graph.js";
+import { callUserOp, describeValue, feedsOutput, forward, lossOf, UserOpError, type Graph } from "./graph.js";
 import { isTensor, type Tensor } from "./tensor.js";
 import { tensorByName, type EndToEndEvaluator } from "./evaluate.js";
 import { DENSE, NodeView, Slots, UNCHANGED, type NodeInfo } from "./incremental/slots.js";
@@ -241,7 +241,7 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
   /** The node's forward on its current inputs (checked as graph.runForward checks it). */
   private runNode(info: NodeInfo): Tensor {
     const node = info.node;
-    const out = node.op.forward({ inputs: info.inputSlots.map((s) => this.slots.current(s)), params: node.params, attrs: node.attrs });
+    const out = callUserOp(node, "forward", { inputs: info.inputSlots.map((s) => this.slots.current(s)), params: node.params, attrs: node.attrs }, (ctx) => node.op.forward(ctx));
     if (!isTensor(out)) throw new UserOpError(`${node.id} (${node.op.name}): forward must return a tensor { shape: number[], data: Float64Array } of matching size, got ${describeValue(out)}`);
     return out;
   }

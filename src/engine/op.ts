@@ -40,6 +40,18 @@ export interface BackwardResult {
   params?: Record<string, Tensor>;
 }
 
+/**
+ * One perturbed forward of a node: its context with some entries of one input
+ * (position `input`) or parameter (name `param`) replaced — entry
+ * `indices[k]` (flat, row-major) set to `values[k]`, the rest as in the context.
+ */
+export interface Perturbation {
+  input?: number;
+  param?: string;
+  indices: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
 export interface JacobianResult {
   /** Per input: [output size, input size]. */
   inputs?: (Tensor | null)[];
@@ -100,6 +112,24 @@ export interface OpDef {
   forward: (ctx: ForwardContext) => Tensor;
   backward?: (ctx: BackwardContext) => BackwardResult;
   jacobian?: (ctx: ForwardContext & { output: Tensor }) => JacobianResult;
+  /**
+   * Optional: many forwards in one call, for an op whose every call is costly
+   * (a round trip to another process). The local check gives the node's
+   * context once and every perturbed forward it needs of one input or
+   * parameter (the columns of the numeric Jacobian, the second steps of the
+   * error estimate, fast mode's ±h·v); the op returns one output per
+   * perturbation, in order, each what `forward` would return for the context
+   * with that perturbation applied. Without it the check calls `forward` once
+   * per perturbation. The numbers must be the same either way.
+   */
+  forwardBatch?: (ctx: ForwardContext, perturbations: Perturbation[]) => Tensor[];
+  /**
+   * Optional: many backwards in one call (the one-hot rows of the analytic
+   * Jacobian, the linearity probes): one result per upstream gradient, in
+   * order, each what `backward` would return with that gradOutput. Without it
+   * the check calls `backward` once per upstream gradient.
+   */
+  backwardBatch?: (ctx: ForwardContext & { output: Tensor }, gradOutputs: Tensor[]) => BackwardResult[];
   /** Where a custom op was defined (file:line:col), for messages. */
   definedAt?: string;
   /**

@@ -1,9 +1,11 @@
 /**
  * Problems: config errors where they are (updated as the user types, for JSON
  * networks, in-process and debounced) and check failures at the failing node's
- * definition (errors), kinks there too (information). A failing Python layer is
- * also shown in its .py file, at its backward's line; an exception raised in a
- * layer file, at its line there.
+ * definition (errors) — for an op written in TypeScript, at its backward's line
+ * (in whichever file it is written), the code to fix — kinks at the node too
+ * (information). A failing Python layer is shown at its node and at its
+ * backward's line in its .py file; an exception raised in a layer file, at its
+ * line there.
  */
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
@@ -21,13 +23,11 @@ export class Diagnostics implements vscode.Disposable {
   private readonly live = vscode.languages.createDiagnosticCollection("gradlens.config");
   /** Results of the last check. */
   private readonly checked = vscode.languages.createDiagnosticCollection("gradlens.check");
-  /**
-   * What a check found in other files than the network: a Python layer's backward that failed, an
-   * exception at a line of a layer file. Per network, so that a file used by two networks keeps both.
-   */
-  private readonly elsewhere = vscode.languages.createDiagnosticCollection("gradlens.layers");
-  private readonly elsewhereBy = new Map<string, Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Each network's check diagnostics in its own file. */
+  private readonly own = new Map<string, vscode.Diagnostic[]>();
+  /** Diagnostics a check put into other files (a backward written in layers.ts): other file → network file → its diagnostics. */
+  private readonly elsewhere = new Map<string, Map<string, vscode.Diagnostic[]>>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly store: ResultStore) {
@@ -88,13 +88,11 @@ export class Diagnostics implements vscode.Disposable {
       return new vscode.Range(0, 0, 0, 0);
     };
     const out: vscode.Diagnostic[] = [];
-    const other = new Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>();
+    const other = new Map<string, { uri: vscode.Uri; diags: vscode.Diagnostic[] }>();
     const inFile = (file: string, diag: vscode.Diagnostic) => {
       const uri = vscode.Uri.file(resolve(file));
       if (uri.toString() === record.uri.toString()) return out.push(diag);
-      const entry = other.get(uri.toString()) ?? { uri, diagnostics: [] };
-      other.set(uri.toString(), entry);
-      entry.diagnostics.push(diag);
+      (other.get(uri.toString()) ?? other.set(uri.toString(), { uri, diags: [] }).get(uri.toString())!).diags.push(diag);
     };
     const o = record.outcome;
     if (o.kind === "report") {
@@ -102,6 +100,20 @@ export class Diagnostics implements vscode.Disposable {
       for (const node of report.nodes) {
         if (node.status !== "fail" && node.status !== "kink") continue;
         const range = nodeRange(node.id, node.location);
+        // A TypeScript op (a Python layer is reported at its node and, below, at its line in the .py).
+        const backward = node.status === "fail" && !node.pythonLayer ? node.backwardLocation : undefined;
+        if (backward) {
+          // A user op: the error sits at its backward, the code to fix; the node that uses it is related.
+          const uri = vscode.Uri.file(resolve(backward.file));
+          const here = uri.toString() === record.uri.toString();
+          const target = here ? document : vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+          const diag = new vscode.Diagnostic(pointRange(backward.line, backward.column, target), failureMessage(node), vscode.DiagnosticSeverity.Error);
+          diag.source = SOURCE;
+          diag.code = node.diagnosis?.kind ?? "mismatch";
+          diag.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(record.uri, range), `node "${node.id}" uses ${node.op} here`)];
+          inFile(backward.file, diag);
+          continue;
+        }
         const diag = node.status === "fail"
           ? new vscode.Diagnostic(range, failureMessage(node), vscode.DiagnosticSeverity.Error)
           : new vscode.Diagnostic(range,
@@ -173,19 +185,16 @@ export class Diagnostics implements vscode.Disposable {
       if (elsewhere) inFile(o.file!, diag);
       else out.push(diag);
     }
-    this.checked.set(record.uri, out);
-    this.showElsewhere(record.uri, other);
-  }
-
-  /** This network's findings in other files, merged with every other network's. */
-  private showElsewhere(network: vscode.Uri, found: Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>): void {
-    const before = this.elsewhereBy.get(network.toString());
-    this.elsewhereBy.set(network.toString(), found);
-    const files = new Map<string, vscode.Uri>([...(before?.values() ?? []), ...found.values()].map((e) => [e.uri.toString(), e.uri]));
-    for (const [key, uri] of files) {
-      const all = [...this.elsewhereBy.values()].flatMap((byFile) => byFile.get(key)?.diagnostics ?? []);
-      this.elsewhere.set(uri, all);
+    const key = record.uri.toString();
+    this.own.set(key, out);
+    // This network's diagnostics in other files replace its previous ones there; other networks' stay.
+    const files = new Map<string, vscode.Uri>([[key, record.uri]]);
+    for (const [file, by] of this.elsewhere) if (by.delete(key)) files.set(file, vscode.Uri.parse(file));
+    for (const [file, { uri, diags }] of other) {
+      (this.elsewhere.get(file) ?? this.elsewhere.set(file, new Map()).get(file)!).set(key, diags);
+      files.set(file, uri);
     }
+    for (const [file, uri] of files) this.checked.set(uri, [...(this.own.get(file) ?? []), ...[...(this.elsewhere.get(file)?.values() ?? [])].flat()]);
   }
 
   dispose(): void {
@@ -193,7 +202,6 @@ export class Diagnostics implements vscode.Disposable {
     for (const s of this.subscriptions) s.dispose();
     this.live.dispose();
     this.checked.dispose();
-    this.elsewhere.dispose();
   }
 }
 

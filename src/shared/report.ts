@@ -6,14 +6,24 @@
  */
 export type Status = "pass" | "fail" | "kink" | "skipped";
 export type CheckMode = "exhaustive" | "sampled" | "fast";
-export type DiagnosisKind = "sign" | "scale" | "transpose" | "missing-off-diagonal" | "zero" | "non-finite" | "mismatch" | "non-deterministic";
+export type DiagnosisKind =
+  | "sign" | "scale" | "transpose" | "missing-off-diagonal" | "zero" | "non-finite" | "mismatch" | "non-deterministic"
+  | "ignores-upstream" | "sparsity" | "partial" | "mutates-input";
 
 export interface Diagnosis {
   kind: DiagnosisKind;
   /** One sentence a student understands. */
   detail: string;
-  /** For `scale`: analytic ≈ factor · numeric. */
+  /** For `scale`: analytic ≈ factor · numeric (on `region` when one is given). */
   factor?: number;
+  /**
+   * For `partial` (and a `sparsity` or `scale` confined to a part): the entries
+   * concerned, in words — "where x ≤ 0", "the diagonal", "the off-diagonal",
+   * "2 of 24 entries" (x is the op's input, the Jacobian's column).
+   */
+  region?: string;
+  /** Which Jacobians of the node it is about (wrt names), when not all of them. */
+  wrt?: string[];
 }
 
 export interface WorstEntry {
@@ -23,6 +33,10 @@ export interface WorstEntry {
   numeric: number;
   relError: number;
   status?: Status;
+  /** Passes the tolerance but is far above its own finite-difference error (estimatedError): a real error, not noise. */
+  suspect?: boolean;
+  /** The finite difference's own error, estimated (second step + rounding), where it was estimated. */
+  estimatedError?: number;
 }
 
 /** A node's local Jacobian with respect to one input or parameter. */
@@ -49,6 +63,9 @@ export interface JacobianReport {
   maxRelError: number;
   worst: WorstEntry[];
   diagnosis?: Diagnosis;
+  /** Entries that pass but are far above their estimated finite-difference error. */
+  suspect?: boolean;
+  suspectEntries?: number;
 }
 
 export interface SourceLocation {
@@ -76,6 +93,8 @@ export interface NodeReport {
   location?: SourceLocation;
   /** For an op defined in user code: where its backward (or jacobian) is written. */
   backwardLocation?: { file: string; line: number; column: number };
+  /** A Jacobian of the node has suspect entries (they pass, far above their finite-difference error). */
+  suspect?: boolean;
   /** For a Python layer: what it is and where its forward and backward are written. */
   pythonLayer?: PythonLayerReport;
 }
@@ -116,6 +135,8 @@ export interface GradientReport {
   total: number;
   sampled: boolean;
   diagnosis?: Diagnosis;
+  suspect?: boolean;
+  suspectEntries?: number;
 }
 
 export interface InputReport {
@@ -145,6 +166,14 @@ export interface Report {
   notes: string[];
   /** Set when the network has Python layers: the interpreter that ran them. */
   python?: PythonReport;
+  /** Some node or gradient has suspect entries (exit 0 unless `strict`). */
+  suspect?: boolean;
+  /** Checked with --strict: a suspect entry fails the check (ok is false). */
+  strict?: boolean;
+  /** With --points N: each point checked (0 is the network as given) and whether it passed; the report is that of the first failing point. */
+  points?: { point: number; seed: number; ok: boolean; suspect?: boolean }[];
+  /** The point this report's nodes and gradients are from (with --points). */
+  point?: number;
   timings: { totalMs: number; localMs: number; endToEndMs: number };
 }
 

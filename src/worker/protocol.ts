@@ -14,7 +14,7 @@ export interface WorkerRequest {
   task: WorkerTask;
   file: string;
   /** Check options (functions cannot cross the thread boundary). */
-  options?: Partial<Omit<CheckOptions, "onProgress" | "evaluator">>;
+  options?: Partial<Omit<CheckOptions, "onProgress" | "evaluator" | "rebuild">>;
   /** Refuse tensors above this many values. */
   maxTensorSize?: number;
   /** Refuse networks whose tensors, gradients and Jacobians need more MiB than this (default 512). */

@@ -14,7 +14,7 @@ import { toNested, type Nested } from "../engine/tensor.js";
 import type { WorkerRequest, WorkerResult } from "./protocol.js";
 import { autoEvaluator } from "./auto-evaluator.js";
 import { ConfigError, allErrors, loadNetworkFile, locatedError, type LoadedNetwork } from "../config/load.js";
-import { describeUserError } from "../config/user-code.js";
+import { backwardLocationOf, describeUserError } from "../config/user-code.js";
 import { DEFAULTS, LIMIT_HINTS } from "../shared/defaults.js";
 import { PythonLayers, pythonLayerOf } from "./python/layers.js";
 import { PythonError } from "./python/session.js";
@@ -66,14 +66,18 @@ async function runLoaded(request: WorkerRequest, hooks: TaskHooks, python: Pytho
       }
       return { kind: "grads", loss, grads };
     }
-    const report = checkGraph(graph, { ...request.options, maxMemoryMb: request.maxMemoryMb, limitHints: LIMIT_HINTS, onProgress: hooks.onProgress, evaluator: (g) => autoEvaluator(g) });
+    const rebuild = loaded.rebuild;
+    const report = checkGraph(graph, {
+      ...request.options, maxMemoryMb: request.maxMemoryMb, limitHints: LIMIT_HINTS, onProgress: hooks.onProgress, evaluator: (g) => autoEvaluator(g),
+      ...(rebuild ? { rebuild } : {}),
+    });
     report.nodes.forEach((n, i) => {
       n.location = located(loaded, graph.nodes[i].specIndex);
+      // A Python layer's backward is in its .py file (the runner found the line); a TypeScript op's, from its bundle.
       const layer = pythonLayerOf(graph.nodes[i].op);
-      if (layer) {
-        n.pythonLayer = layer;
-        if (layer.backwardLocation) n.backwardLocation = layer.backwardLocation;
-      }
+      if (layer) n.pythonLayer = layer;
+      const at = layer ? layer.backwardLocation : backwardLocationOf(graph.nodes[i].op);
+      if (at) n.backwardLocation = { file: at.file, line: at.line, column: at.column };
     });
     if (python.interpreter) report.python = python.interpreter;
     report.inputs.forEach((inp) => {

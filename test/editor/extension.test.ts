@@ -225,7 +225,7 @@ describe("GradLens in a real VS Code", function () {
     const title = "GradLens: buggy-softmax";
     let report: Report;
 
-    it("the check names node p, and Problems lists the failure at p's definition", async () => {
+    it("the check names node p, and Problems lists the failure at mySoftmax's backward, linked to p's definition", async () => {
       const editor = await open(uri());
       const checked = nextCheck(uri());
       await runFromPalette("GradLens: Check Gradients");
@@ -242,9 +242,10 @@ describe("GradLens in a real VS Code", function () {
       });
       const errors = diags.filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
       assert.equal(errors.length, 1, diags.map((d) => d.message).join("\n"));
-      assert.equal(errors[0].range.start.line, lineOf(editor.document, '{ id: "p"'), "at node p's line");
+      assert.equal(errors[0].range.start.line, lineOf(editor.document, "backward: ("), "at the backward's line, the code to fix");
+      assert.deepEqual(p.backwardLocation && { line: p.backwardLocation.line }, { line: lineOf(editor.document, "backward: (") + 1 });
       assert.match(errors[0].message, /node "p" \(mySoftmax\).*sign/);
-      assert.equal(errors[0].relatedInformation?.[0]?.location.range.start.line, lineOf(editor.document, "defineOp("));
+      assert.equal(errors[0].relatedInformation?.[0]?.location.range.start.line, lineOf(editor.document, '{ id: "p"'), "linked to node p's line");
     });
 
     it("clicking the failing node in the graph shows its Jacobian heatmaps and the diagnosis", async function () {
@@ -579,6 +580,34 @@ describe("GradLens in a real VS Code", function () {
       assert.equal(diags.length, 1);
       assert.equal(diags[0].range.start.line, line);
       assert.doesNotMatch(diags[0].message, /\n\s+at /, "no stack trace");
+    });
+  });
+
+  describe("a failing op whose backward is written in another file", () => {
+    it("Problems shows the failure in that file, at the backward's line, linked to the node", async () => {
+      const uri = fileIn("fixtures", "backward-elsewhere.gradnet.ts");
+      const helper = fileIn("fixtures", "helper-ops.ts");
+      const network = await open(uri);
+      const outcome = await vscode.commands.executeCommand<{ kind: string; report?: Report }>("gradlens.checkGradients", uri);
+      assert.equal(outcome.kind, "report", JSON.stringify(outcome));
+      const report = outcome.report!;
+      const s = report.nodes.find((n) => n.id === "s")!;
+      assert.equal(s.diagnosis?.kind, "sign");
+      assert.match(s.backwardLocation?.file ?? "", /helper-ops\.ts$/);
+      const helperDoc = await vscode.workspace.openTextDocument(helper);
+      const diags = await until("a GradLens diagnostic in helper-ops.ts", () => {
+        const d = vscode.languages.getDiagnostics(helper).filter((x) => x.source === "GradLens");
+        return d.length ? d : undefined;
+      });
+      assert.equal(diags.length, 1);
+      assert.equal(diags[0].severity, vscode.DiagnosticSeverity.Error);
+      assert.equal(diags[0].range.start.line, lineOf(helperDoc, "backward: ("), "at the backward's line");
+      assert.match(diags[0].message, /node "s" \(triple\).*sign/);
+      const related = diags[0].relatedInformation?.[0];
+      assert.equal(related?.location.uri.toString(), uri.toString());
+      assert.equal(related?.location.range.start.line, lineOf(network.document, '{ id: "s"'));
+      assert.deepEqual(vscode.languages.getDiagnostics(uri).filter((x) => x.source === "GradLens" && x.severity === vscode.DiagnosticSeverity.Error), [],
+        "the error is not repeated in the network file");
     });
   });
 

@@ -16,6 +16,8 @@ import { batchOf } from "./local-node.js";
 import type { CheckOptions } from "./options.js";
 import type { Progress } from "./progress.js";
 import { maxAbs, range, summarise } from "./summary.js";
+import { centralDifference, stepFor, stepScale, type Step } from "./steps.js";
+import { judgeSuspects, suspectCandidates } from "./suspect.js";
 import { paramName } from "../../shared/names.js";
 
 export interface EndToEndRun {
@@ -92,9 +94,40 @@ function directionalGradient(e: Evaluation, t: Target, report: GradientReport, r
   for (let i = 0; i < size; i++) a += analytic[i] * v[i];
   const n = (plus - minus) / (2 * opts.step);
   const noise = roundingNoise(Math.max(Math.abs(plus), Math.abs(minus)), maxAbs(t.tensor.data), n, opts.step);
-  const s = summarise({ analytic: [a], numeric: [n], ahead: [(plus - loss) / opts.step], behind: [(loss - minus) / opts.step], noise: [noise] }, e.tol, () => [], directionalStatus);
-  Object.assign(report, { status: s.status, maxRelError: s.maxRelError, worst: s.worst, checked: 1, sampled: true });
+  const compared = { analytic: [a], numeric: [n], ahead: [(plus - loss) / opts.step], behind: [(loss - minus) / opts.step], noise: [noise] };
+  let s = summarise(compared, e.tol, () => [], directionalStatus);
+  if (suspectCandidates([a], [n], [noise], s.statuses, e.tol).length) {
+    const second = e.evaluator.directional(t.name, v, 2 * opts.step);
+    const marks = judgeSuspects([a], [n], [noise], [0], () => (second.plus - second.minus) / (4 * opts.step));
+    if (marks.count) s = summarise(compared, e.tol, () => [], directionalStatus, marks);
+  }
+  Object.assign(report, { status: s.status, maxRelError: s.maxRelError, worst: s.worst, checked: 1, sampled: true, ...(s.suspect && s.status !== "fail" ? { suspect: true, suspectEntries: 1 } : {}) });
   if (s.status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: t.tensor.shape, what: `⟨dL/d${t.name}, v⟩` }, e.tol);
+}
+
+/**
+ * L(θ ± h'·eᵢ) for each index, with each entry's own step h' (steps.ts): the
+ * evaluators take one step per call, so the indices go in groups sharing one.
+ */
+function evaluateEntries(e: Evaluation, t: Target, indices: number[], multiple: number, progress?: (k: number) => void): { plus: Float64Array; minus: Float64Array; steps: Step[] } {
+  const { opts } = e.run;
+  const plus = new Float64Array(indices.length), minus = new Float64Array(indices.length);
+  const steps = indices.map((flat) => stepFor(t.tensor.data[flat], opts.step, multiple));
+  const groups = new Map<number, number[]>();
+  indices.forEach((flat, k) => {
+    const s = stepScale(t.tensor.data[flat]);
+    (groups.get(s) ?? groups.set(s, []).get(s)!).push(k);
+  });
+  let done = 0;
+  for (const [scale, ks] of groups) {
+    const r = e.evaluator.entries(t.name, ks.map((k) => indices[k]), opts.step * scale * multiple, progress && ((j) => progress(done + j)));
+    ks.forEach((k, j) => {
+      plus[k] = r.plus[j];
+      minus[k] = r.minus[j];
+    });
+    done += ks.length;
+  }
+  return { plus, minus, steps };
 }
 
 /** Every entry (exhaustive, or auto up to gradientLimit), else a seeded sample of them. */
@@ -104,19 +137,30 @@ function entriesGradient(e: Evaluation, t: Target, report: GradientReport, rng: 
   const analytic = t.analytic?.data ?? new Float64Array(size);
   const exhaustive = opts.mode === "exhaustive" || (opts.mode === "auto" && size <= opts.gradientLimit);
   const indices = exhaustive ? range(size) : rng.sample(size, opts.samples);
-  const { plus, minus } = e.evaluator.entries(t.name, indices, opts.step, (k) => e.run.progress(0.3 + (0.7 * (e.done + k)) / e.totalEntries, `end-to-end dL/d${t.name}`));
+  const { plus, minus, steps } = evaluateEntries(e, t, indices, 1, (k) => e.run.progress(0.3 + (0.7 * (e.done + k)) / e.totalEntries, `end-to-end dL/d${t.name}`));
   e.done += size;
   const A = new Float64Array(indices.length), N = new Float64Array(indices.length), up = new Float64Array(indices.length), down = new Float64Array(indices.length);
   const noise = new Float64Array(indices.length);
   indices.forEach((flat, k) => {
+    const s = steps[k];
     A[k] = analytic[flat];
-    N[k] = (plus[k] - minus[k]) / (2 * opts.step);
-    up[k] = (plus[k] - loss) / opts.step;
-    down[k] = (loss - minus[k]) / opts.step;
-    noise[k] = roundingNoise(Math.max(Math.abs(plus[k]), Math.abs(minus[k])), Math.abs(t.tensor.data[flat]), N[k], opts.step);
+    N[k] = centralDifference(plus[k], minus[k], s);
+    up[k] = (plus[k] - loss) / s.up;
+    down[k] = (loss - minus[k]) / s.down;
+    noise[k] = roundingNoise(Math.max(Math.abs(plus[k]), Math.abs(minus[k])), Math.abs(t.tensor.data[flat]), N[k], (s.up + s.down) / 2);
   });
-  const s = summarise({ analytic: A, numeric: N, ahead: up, behind: down, noise }, e.tol, (k) => unravel(indices[k], t.tensor.shape));
-  Object.assign(report, { status: s.status, maxRelError: s.maxRelError, worst: s.worst, checked: indices.length, sampled: !exhaustive });
-  if (s.status === "fail") report.diagnosis = diagnose({ analytic: A, numeric: N, index: indices, wrtShape: t.tensor.shape, what: `dL/d${t.name}`, batch: batchOf(graph.inputs.map((i) => i.value)) }, e.tol);
+  const compared = { analytic: A, numeric: N, ahead: up, behind: down, noise };
+  const indexOf = (k: number) => unravel(indices[k], t.tensor.shape);
+  let s = summarise(compared, e.tol, indexOf);
+  const candidates = suspectCandidates(A, N, noise, s.statuses, e.tol);
+  let marks: ReturnType<typeof judgeSuspects> | undefined;
+  if (candidates.length) {
+    const second = evaluateEntries(e, t, candidates.map((k) => indices[k]), 2);
+    const at = new Map(candidates.map((k, j) => [k, centralDifference(second.plus[j], second.minus[j], second.steps[j])]));
+    marks = judgeSuspects(A, N, noise, candidates, (k) => at.get(k)!);
+    if (marks.count) s = summarise(compared, e.tol, indexOf, undefined, marks);
+  }
+  Object.assign(report, { status: s.status, maxRelError: s.maxRelError, worst: s.worst, checked: indices.length, sampled: !exhaustive, ...(s.suspect && s.status !== "fail" ? { suspect: true, suspectEntries: s.suspect } : {}) });
+  if (s.status === "fail") report.diagnosis = diagnose({ analytic: A, numeric: N, index: indices, wrtShape: t.tensor.shape, what: `dL/d${t.name}`, batch: batchOf(graph.inputs.map((i) => i.value)), statuses: s.statuses, wrtName: t.name, suspect: marks?.suspect }, e.tol);
   if (!exhaustive) e.run.notes.push(`dL/d${t.name}: ${indices.length} of ${size} entries sampled`);
 }

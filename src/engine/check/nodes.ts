@@ -1,8 +1,9 @@
 /** The local checks of every node of a graph, each as a NodeReport. */
-import type { Graph, GraphNode } from "../graph.js";
+import type { Graph, GraphNode, Mutation } from "../graph.js";
+import { combineDiagnoses } from "../diagnose.js";
 import { worstStatus } from "../compare.js";
 import { Rng, deriveSeed } from "../random.js";
-import type { NodeReport } from "../../shared/report.js";
+import type { Diagnosis, NodeReport } from "../../shared/report.js";
 import type { Tensor } from "../tensor.js";
 import { localJacobians } from "./local.js";
 import type { NonFinite } from "./non-finite.js";
@@ -19,6 +20,8 @@ export interface LocalRun {
   nonFinite?: NonFinite;
   /** The report's notes: a sampled Jacobian is noted here. */
   notes: string[];
+  /** Writes of user ops into the tensors they were handed (first per node), from the whole run. */
+  mutations?: Map<string, Mutation>;
 }
 
 export function checkNodes(run: LocalRun, progress: Progress): NodeReport[] {
@@ -48,21 +51,45 @@ function nodeReport(run: LocalRun, node: GraphNode): NodeReport {
     base.message = `not checked: its input '${fed}' holds non-finite values (they first appear at ${nonFinite!.node})`;
     return base;
   }
-  const { jacobians, reentrancy } = localJacobians({ node, inputs, output: values.get(node.id)!, opts, rng: new Rng(deriveSeed(run.seed, `local:${node.id}`)) });
+  const local = localJacobians({ node, inputs, output: values.get(node.id)!, opts, rng: new Rng(deriveSeed(run.seed, `local:${node.id}`)) });
+  const { jacobians } = local;
   base.jacobians = jacobians;
   base.status = worstStatus(jacobians.map((j) => j.status));
   base.maxRelError = Math.max(0, ...jacobians.map((j) => j.maxRelError));
-  const failing = jacobians.find((j) => j.status === "fail");
-  if (failing?.diagnosis) base.diagnosis = failing.diagnosis;
-  if (nonFinite?.node === node.id) {
+
+  const diagnosis = combineDiagnoses(node.id, jacobians);
+  if (diagnosis) base.diagnosis = diagnosis;
+  // What is wrong with the calls themselves comes before what the numbers look like: the cause first.
+  const cause = callDiagnosis(run, node, local, nonFinite);
+  if (cause) {
     base.status = "fail";
-    base.diagnosis = { kind: "non-finite", detail: nonFinite.detail };
+    base.diagnosis = cause;
   }
-  if (reentrancy) {
-    base.status = "fail";
-    base.diagnosis = { kind: "non-deterministic", detail: reentrancy };
-  }
+  if (base.status !== "fail" && jacobians.some((j) => j.suspect)) base.suspect = true;
   if (jacobians.length === 0) base.message = "nothing to differentiate (label inputs only, no parameters)";
+  if (local.rediagnosed) run.notes.push(`${node.id}: ${base.status === "fail" ? "failed" : "suspect"} in fast mode; checked again entry by entry (within the Jacobian limit) to say how`);
   if (jacobians.some((j) => j.sampled) && opts.mode !== "fast") run.notes.push(`${node.id}: local Jacobian sampled (${jacobians.filter((j) => j.sampled).map((j) => `${j.wrt}: ${j.rowIndices.length}×${j.colIndices.length} of ${j.rows}×${j.cols}`).join(", ")})`);
   return base;
+}
+
+/**
+ * The node's fault in how it behaves rather than in its numbers, most
+ * fundamental first: it wrote into a tensor it was handed; its forward or
+ * backward does not repeat itself; its output is where NaN first appears; its
+ * backward is not linear in gradOutput. Each makes the Jacobians' pattern
+ * meaningless or beside the point.
+ */
+function callDiagnosis(run: LocalRun, node: GraphNode, local: ReturnType<typeof localJacobians>, nonFinite?: NonFinite): Diagnosis | undefined {
+  const m = run.mutations?.get(node.id);
+  if (m)
+    return { kind: "mutates-input", detail: `the ${m.step} wrote into ${m.tensor} (entry [${m.index.join(", ")}] changed from ${fmt(m.before)} to ${fmt(m.after)}), at ${m.node}: an op must not change the tensors it is handed — they are the forward pass's cached values, which other nodes read (GradLens handed it copies, so no other node was affected)` };
+  if (local.forwardRepeat) return { kind: "non-deterministic", detail: local.forwardRepeat };
+  if (local.reentrancy) return { kind: "non-deterministic", detail: local.reentrancy };
+  if (nonFinite?.node === node.id) return { kind: "non-finite", detail: nonFinite.detail };
+  if (local.linearity) return { kind: "ignores-upstream", detail: local.linearity.detail, ...(local.linearity.wrts.length < local.jacobians.length ? { wrt: local.linearity.wrts } : {}) };
+  return undefined;
+}
+
+function fmt(v: number): string {
+  return Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v);
 }

@@ -31,6 +31,16 @@ export interface CheckOptions {
   /** What a refused check tells the user to do (the engine names no flag or setting of its callers). */
   limitHints?: LimitHints;
   onProgress?: (fraction: number, message: string) => void;
+  /** A suspect entry (passes, far above its finite-difference error) fails the check (the CLI's --strict). */
+  strict?: boolean;
+  /** Check at this many seeded points (point 0: the network as given); fail if any fails (the CLI's --points N). */
+  points?: number;
+  /**
+   * The network built at another seed, for --points (other inputs and
+   * parameters). Default: buildGraph(graph.spec, { seed, file, name }); a
+   * loader whose ops are not in the spec (a JSON network's "ops") passes its own.
+   */
+  rebuild?: (seed: number) => Graph;
   /**
    * The end-to-end evaluator. Default: IncrementalEvaluator, in this thread
    * (runTask, which the CLI and the extension run, passes one that also

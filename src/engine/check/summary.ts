@@ -1,6 +1,7 @@
 /** Many compared entries summed up: a status, the largest relative error, the worst few entries. */
 import { entryStatus, relError, withNoise, worstStatus, type Compared, type Tolerance } from "../compare.js";
 import type { Status, WorstEntry } from "../../shared/report.js";
+import type { SuspectMarks } from "./suspect.js";
 
 /** Entries a report lists as the worst. */
 const WORST = 5;
@@ -10,12 +11,16 @@ export interface Summary {
   maxRelError: number;
   worst: WorstEntry[];
   failing: number;
+  /** Each entry's status. */
+  statuses: Status[];
+  /** Entries marked suspect (with `marks`). */
+  suspect: number;
 }
 
 export type StatusOf = (c: Compared, k: number, tol: Tolerance) => Status;
 
 /** `indexOf(k)`: entry k's index as the report shows it (a Jacobian's [row, column], a gradient's multi-index). */
-export function summarise(c: Compared, tol: Tolerance, indexOf: (k: number) => number[], statusOf: StatusOf = entryStatus): Summary {
+export function summarise(c: Compared, tol: Tolerance, indexOf: (k: number) => number[], statusOf: StatusOf = entryStatus, marks?: SuspectMarks): Summary {
   const { analytic: A, numeric: N, noise } = c;
   const statuses: Status[] = new Array(A.length);
   let maxRel = 0, failing = 0;
@@ -28,11 +33,15 @@ export function summarise(c: Compared, tol: Tolerance, indexOf: (k: number) => n
     if (statuses[k] === "fail") failing++;
     if (statuses[k] !== "kink" && statuses[k] !== "skipped" && rels[k] > maxRel) maxRel = rels[k];
   }
-  // Worst first: failures, then kinks, then the rest, each by relative error.
-  const rank = (s: Status) => (s === "fail" ? 2 : s === "kink" ? 1 : s === "skipped" ? -1 : 0);
-  const order = range(A.length).sort((i, j) => rank(statuses[j]) - rank(statuses[i]) || rels[j] - rels[i]).slice(0, WORST);
-  const worst = order.map((k) => ({ index: indexOf(k), analytic: A[k], numeric: N[k], relError: finite(rels[k]), status: statuses[k] }));
-  return { status: worstStatus(statuses), maxRelError: finite(maxRel), worst, failing };
+  // Worst first: failures, then kinks, then suspect entries, then the rest, each by relative error.
+  const rank = (s: Status, k: number) => (s === "fail" ? 3 : s === "kink" ? 2 : s === "skipped" ? -1 : marks?.suspect[k] ? 1 : 0);
+  const order = range(A.length).sort((i, j) => rank(statuses[j], j) - rank(statuses[i], i) || rels[j] - rels[i]).slice(0, WORST);
+  const worst = order.map((k): WorstEntry => ({
+    index: indexOf(k), analytic: A[k], numeric: N[k], relError: finite(rels[k]), status: statuses[k],
+    ...(marks?.suspect[k] ? { suspect: true } : {}),
+    ...(marks && Number.isFinite(marks.estimated[k]) ? { estimatedError: marks.estimated[k] } : {}),
+  }));
+  return { status: worstStatus(statuses), maxRelError: finite(maxRel), worst, failing, statuses, suspect: marks?.count ?? 0 };
 }
 
 /** JSON has no Infinity or NaN: report the largest number of the same sign instead (NaN: the worst error, +MAX_VALUE). */

@@ -8,6 +8,7 @@ import { isTensor, sameShape, shapeText, sizeOf, tensor, type Tensor } from "../
 import type { BackwardResult, JacobianResult } from "../op.js";
 import type { Graph, GraphNode } from "./types.js";
 import { describeValue, UserOpError } from "./user-op.js";
+import { callUserOp } from "./guard.js";
 import { paramName } from "../../shared/names.js";
 
 export interface Gradients {
@@ -58,7 +59,7 @@ export interface CheckedBackward {
   params: Record<string, Tensor>;
 }
 
-type BackwardNode = Pick<GraphNode, "id" | "op" | "attrs" | "labelInputs">;
+type BackwardNode = Pick<GraphNode, "id" | "op" | "attrs" | "labelInputs"> & { inputs?: readonly string[] };
 
 /**
  * A node's backward (or its jacobian turned into a vector–Jacobian product),
@@ -69,17 +70,38 @@ export function runBackward(node: BackwardNode, call: BackwardCall): CheckedBack
   return checkedGradients(node, call, rawGradients(node, call, where), where);
 }
 
+/**
+ * The node's backward for several upstream gradients: one call of the op's
+ * `backwardBatch` when it has one (each result checked as runBackward checks
+ * it), else runBackward per gradient.
+ */
+export function runBackwardBatch(node: BackwardNode, call: Omit<BackwardCall, "gradOutput">, gradOutputs: Tensor[]): CheckedBackward[] {
+  const batch = node.op.backwardBatch;
+  if (!batch || !node.op.backward) return gradOutputs.map((gradOutput) => runBackward(node, { ...call, gradOutput }));
+  const where = `${node.id} (${node.op.name})`;
+  const { inputs, params, output } = call;
+  const raw = callUserOp(node, "backward", { inputs, params, attrs: node.attrs, output }, (ctx) => batch(ctx, gradOutputs)) as unknown;
+  if (!Array.isArray(raw) || raw.length !== gradOutputs.length)
+    throw new UserOpError(`${where}: backwardBatch must return one result per upstream gradient (${gradOutputs.length}), got ${Array.isArray(raw) ? `${raw.length}` : describeValue(raw)}`);
+  return raw.map((r, k) => {
+    if (typeof r !== "object" || r === null) throw new UserOpError(`${where}: backwardBatch result ${k + 1} must be { inputs?: [...], params?: {...} }, got ${describeValue(r)}`);
+    return checkedGradients(node, { ...call, gradOutput: gradOutputs[k] }, r as BackwardResult, where);
+  });
+}
+
 /** What the op's backward returned, or the products gradOutput · J of what its jacobian returned. */
 function rawGradients(node: BackwardNode, call: BackwardCall, where: string): BackwardResult {
   const op = node.op;
   const { inputs, params, output, gradOutput } = call;
   if (op.backward) {
-    const raw = op.backward({ inputs, params, attrs: node.attrs, output, gradOutput }) as BackwardResult;
+    const backwardFn = op.backward;
+    const raw = callUserOp(node, "backward", { inputs, params, attrs: node.attrs, output, gradOutput }, (ctx) => backwardFn(ctx)) as BackwardResult;
     if (typeof raw !== "object" || raw === null) throw new UserOpError(`${where}: backward must return { inputs?: [...], params?: {...} }, got ${describeValue(raw)}`);
     return raw;
   }
   if (op.jacobian) {
-    const jac = op.jacobian({ inputs, params, attrs: node.attrs, output });
+    const jacobianFn = op.jacobian;
+    const jac = callUserOp(node, "jacobian", { inputs, params, attrs: node.attrs, output }, (ctx) => jacobianFn(ctx));
     if (typeof jac !== "object" || jac === null) throw new UserOpError(`${where}: jacobian must return { inputs?: [...], params?: {...} }, got ${describeValue(jac)}`);
     return jacobianProducts(jac, call, where);
   }

@@ -2,11 +2,12 @@
 import { isTensor, type Tensor } from "../tensor.js";
 import type { Graph, GraphNode } from "./types.js";
 import { describeValue, UserOpError } from "./user-op.js";
+import { callUserOp } from "./guard.js";
 import { paramName } from "../../shared/names.js";
 
 /** Run one node's forward and check what came back (custom ops may return anything). */
 export function runForward(node: GraphNode, values: Map<string, Tensor>): Tensor {
-  const out = node.op.forward({ inputs: node.inputs.map((n) => values.get(n)!), params: node.params, attrs: node.attrs });
+  const out = callUserOp(node, "forward", { inputs: node.inputs.map((n) => values.get(n)!), params: node.params, attrs: node.attrs }, (ctx) => node.op.forward(ctx));
   if (!isTensor(out)) throw new UserOpError(`${node.id} (${node.op.name}): forward must return a tensor { shape: number[], data: Float64Array } of matching size, got ${describeValue(out)}`);
   return out;
 }
