@@ -13,6 +13,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTask } from "../../src/worker/run-task.js";
+import { loadNetworkFile } from "../../src/config/load.js";
+import { checkGraph } from "../../src/engine/check.js";
+import { PythonLayers } from "../../src/worker/python/layers.js";
+import { PythonSession } from "../../src/worker/python/session.js";
 import type { NodeReport, Report } from "../../src/shared/report.js";
 
 const root = join(__dirname, "..", "..");
@@ -134,6 +138,47 @@ describe("the examples, through the CLI", { skip: needNumpy }, () => {
     const m = gradlens(["graph", "examples/python/two-layer.gradnet.json"]);
     assert.equal(m.status, 0, m.stderr);
     assert.match(m.stdout, /fc1.*affine/);
+  });
+});
+
+describe("the check's batched calls on Python layers (forwardBatch / backwardBatch)", { skip: needNumpy }, () => {
+  test("the same report, number for number; the local checks in far fewer round trips than one call per forward and backward", async () => {
+    const layers = new PythonLayers({ python: PY });
+    // Counting the session's round trips: the real calls, only counted.
+    const proto = PythonSession.prototype as unknown as { call: (...a: unknown[]) => unknown };
+    const call = proto.call;
+    let trips = 0;
+    proto.call = function (this: unknown, ...a: unknown[]) {
+      trips++;
+      return call.apply(this, a);
+    };
+    try {
+      const loaded = await loadNetworkFile(join(examples, "buggy-two-layer.gradnet.json"), { resolvePythonOps: layers.resolve });
+      const pythonNodes = loaded.graph.nodes.filter((n) => !n.op.builtin);
+      assert.ok(pythonNodes.length >= 3 && pythonNodes.every((n) => n.op.forwardBatch && n.op.backwardBatch), "each Python op has both hooks");
+      const options = { mode: "exhaustive" as const };
+      const batched = checkGraph(loaded.graph, options);
+      // The local checks alone: the end-to-end evaluator recomputes a Python node whole, one call per entry.
+      trips = 0;
+      checkGraph(loaded.graph, { ...options, endToEnd: false });
+      const batchedTrips = trips;
+      for (const n of pythonNodes) {
+        delete (n.op as { forwardBatch?: unknown }).forwardBatch;
+        delete (n.op as { backwardBatch?: unknown }).backwardBatch;
+      }
+      const single = checkGraph(loaded.graph, options);
+      trips = 0;
+      checkGraph(loaded.graph, { ...options, endToEnd: false });
+      const singleTrips = trips;
+      const summary = (r: Report) => r.nodes.map((n) => ({ id: n.id, status: n.status, kind: n.diagnosis?.kind, factor: n.diagnosis?.factor, errors: n.jacobians.map((j) => j.maxRelError) }));
+      assert.deepEqual(summary(batched), summary(single));
+      assert.deepEqual(batched.gradients.map((g) => [g.name, g.status, g.maxRelError]), single.gradients.map((g) => [g.name, g.status, g.maxRelError]));
+      assert.deepEqual(batched.nodes.filter((n) => n.status === "fail").map((n) => [n.id, n.diagnosis?.kind]), [["fc1", "transpose"], ["fc2", "transpose"], ["loss", "scale"]]);
+      assert.ok(batchedTrips * 10 < singleTrips, `local checks batched: ${batchedTrips} round trips, one by one: ${singleTrips}`);
+    } finally {
+      proto.call = call;
+      layers.close();
+    }
   });
 });
 

@@ -24,7 +24,7 @@ import { ConfigError } from "../../config/errors.js";
 import type { Locate, ResolvePythonOps } from "../../config/load.js";
 import { givenParamShape } from "../../engine/graph/params.js";
 import type { NodeSpec, NetworkSpec } from "../../engine/network.js";
-import type { BackwardResult, OpDef } from "../../engine/op.js";
+import type { BackwardResult, OpDef, Perturbation } from "../../engine/op.js";
 import { didYouMean } from "../../engine/suggest.js";
 import { tensor, type Tensor } from "../../engine/tensor.js";
 import type { PythonLayerReport, PythonReport } from "../../shared/report.js";
@@ -187,14 +187,16 @@ function layerOp(session: PythonSession, name: string, op: PythonOp, use: NodeUs
     labelInputs: use.labels,
     params: Object.fromEntries(Object.entries(use.paramShapes).map(([p, shape]) => [p, { shape }])),
     forward: ({ inputs, params, attrs }) => session.evaluate(op, inputs, params, options(attrs)),
-    backward: ({ inputs, params, attrs, gradOutput }): BackwardResult => {
-      const r = session.backwardAt(op, inputs, params, { shape: [1, ...gradOutput.shape], data: gradOutput.data }, options(attrs));
-      return {
-        inputs: inputs.map((_, k) => row(r.inputs[k])),
-        // None for a parameter: no gradient, which the check then shows as zero (a diagnosis, not a crash).
-        params: Object.fromEntries(Object.entries(params).map(([p, t]) => [p, row(r.params[p]) ?? tensor(t.shape)])),
-      };
+    backward: ({ inputs, params, attrs, gradOutput }): BackwardResult =>
+      backwards(session, op, inputs, params, [gradOutput], options(attrs))[0],
+    // The check's batched calls (engine/op.ts): every perturbed forward of one (node, argument), and the
+    // backwards of its one-hot rows and linearity probes, each in one round trip instead of one per call.
+    forwardBatch: ({ inputs, params, attrs }, perturbations: Perturbation[]): Tensor[] => {
+      const points = perturbations.map((p) => ({ target: p.param !== undefined ? { param: p.param } : { input: p.input ?? 0 }, indices: p.indices, values: p.values }));
+      return rows(session.forwardSet(op, inputs, params, points, options(attrs)), perturbations.length);
     },
+    backwardBatch: ({ inputs, params, attrs }, gradOutputs: Tensor[]): BackwardResult[] =>
+      backwards(session, op, inputs, params, gradOutputs, options(attrs)),
     ...(op.backwardLocation ? { definedAt: `${shownPath(op.backwardLocation.file)}:${op.backwardLocation.line}:${op.backwardLocation.column}` } : {}),
   };
   facts.set(def, {
@@ -204,7 +206,28 @@ function layerOp(session: PythonSession, name: string, op: PythonOp, use: NodeUs
   return def;
 }
 
-/** Row 0 of a [1, ...shape] batch. */
-function row(t: Tensor | null | undefined): Tensor | null {
-  return t ? { shape: t.shape.slice(1), data: t.data } : null;
+/**
+ * The layer's backward for each upstream gradient, in one round trip (the forward run again in Python at
+ * these arguments: nothing is kept there between calls). A None gradient of a parameter is no gradient,
+ * which the check then shows as zero (a diagnosis, not a crash); a None of an input is left null.
+ */
+function backwards(session: PythonSession, op: PythonOp, inputs: Tensor[], params: Record<string, Tensor>, gradOutputs: Tensor[], options: { attrs: Record<string, unknown>; labels: number[] }): BackwardResult[] {
+  const k = gradOutputs.length;
+  if (k === 0) return [];
+  const shape = gradOutputs[0].shape, n = gradOutputs[0].data.length;
+  const stacked = new Float64Array(k * n);
+  gradOutputs.forEach((g, r) => stacked.set(g.data, r * n));
+  const r = session.backwardAt(op, inputs, params, { shape: [k, ...shape], data: stacked }, options);
+  const inputRows = inputs.map((_, i) => (r.inputs[i] ? rows(r.inputs[i]!, k) : undefined));
+  const paramRows = Object.fromEntries(Object.keys(params).map((p) => [p, r.params[p] ? rows(r.params[p]!, k) : undefined]));
+  return gradOutputs.map((_, row) => ({
+    inputs: inputRows.map((t) => t?.[row] ?? null),
+    params: Object.fromEntries(Object.entries(params).map(([p, t]) => [p, paramRows[p]?.[row] ?? tensor(t.shape)])),
+  }));
+}
+
+/** The k rows of a [k, ...shape] batch, each a view of its data. */
+function rows(t: Tensor, k: number): Tensor[] {
+  const shape = t.shape.slice(1), n = k ? t.data.length / k : 0;
+  return Array.from({ length: k }, (_, r) => ({ shape, data: t.data.subarray(r * n, (r + 1) * n) }));
 }
