@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- --runs N] [--threads N] [--network NAME] [--mode exhaustive|fast|local]
  *                 [--warmup N] [--torch /usr/bin/python3] [--torch-runs N] [--profile DIR] [--evaluator straight]
- *                 [--mode build]
+ *                 [--mode build] [--mode python] [--python PATH]
  *
  * `--evaluator straight` times the whole-forward-per-evaluation StraightEvaluator
  * instead (the numbers before the incremental evaluator and the thread pool).
@@ -16,6 +16,9 @@
  * - build: building the network from its spec, `buildGraph` (every input and
  *   parameter value made) beside `describeNetwork` (the editor's shapes-only
  *   build: the same checks and view, no values), one line each.
+ * - python: the local check of a Python layer of 1,000 input entries beside the
+ *   same layer in TypeScript, the interpreter's start aside (scripts/bench-python-layer.ts;
+ *   `--python PATH`, default /usr/bin/python3 or GRADLENS_PYTHON), one line with both.
  *
  * `seconds` is the median of N in-process runs of checkGraph on the built graph,
  * after two untimed warm-up runs, the first printed as `coldSeconds` (the JIT
@@ -39,6 +42,7 @@ import { PooledEvaluator, defaultThreads } from "../src/worker/pool.js";
 import { StraightEvaluator } from "../src/engine/evaluate.js";
 import type { NetworkSpec } from "../src/engine/network.js";
 import type { Report } from "../src/shared/report.js";
+import { benchPythonLayer } from "./bench-python-layer.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -225,3 +229,6 @@ for (const file of files) {
     }
   }
 }
+
+if ((!onlyMode || onlyMode === "python") && (!only || only === "python-affine"))
+  void benchPythonLayer({ python: flag("python") ?? process.env.GRADLENS_PYTHON ?? "/usr/bin/python3", runs, warmup });

@@ -30,6 +30,8 @@ const entries = [
   // src/worker: the check's worker thread, and the pool's threads.
   { in: "src/worker/entry.ts", out: "dist/worker.js", opts: node },
   { in: "src/worker/pool-entry.ts", out: "dist/pool-worker.js", opts: node },
+  // The Python runner's relay thread (src/worker/python/README.md); runner.py is copied beside it below.
+  { in: "src/worker/python/relay.ts", out: "dist/python-relay.js", opts: node },
   { in: "src/extension/extension.ts", out: "dist/extension.js", opts: node },
   { in: "webview/main.ts", out: "media/webview.js", opts: browser },
 ];
@@ -37,6 +39,10 @@ const entries = [
 const builds = entries.filter((e) => existsSync(at(e.in)))
   .map((e) => esbuild.build({ ...e.opts, entryPoints: [at(e.in)], outfile: at(e.out) }));
 await Promise.all(builds);
+
+// The script the Python interpreter runs ships as it is: dist/python/runner.py (found beside the bundles).
+mkdirSync(at("dist/python"), { recursive: true });
+copyFileSync(at("src/worker/python/runner.py"), at("dist/python/runner.py"));
 
 // Mermaid is shipped as its prebuilt browser bundle beside the webview bundle.
 const mermaid = at("node_modules/mermaid/dist/mermaid.min.js");

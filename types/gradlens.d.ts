@@ -191,14 +191,17 @@ export interface InputSpec {
   constant?: boolean;
 }
 
+/** A node's initial value for one parameter: nested arrays, or `{ shape }` for a seeded one of that shape. */
+export type ParamValue = Nested | { shape: number[] };
+
 export interface NodeSpec {
   id: string;
   /** A built-in op name ("linear", "softmax", …) or a defineOp(...) value. */
   op: string | OpDef;
   /** Names of inputs or earlier nodes; default: the previous node (the first input for the first node). */
   inputs?: string[];
-  /** Fixed initial values of params (otherwise seeded). */
-  params?: Record<string, Nested>;
+  /** Fixed initial values of params, or `{ shape }` for seeded ones of that shape (otherwise seeded). */
+  params?: Record<string, ParamValue>;
   /** Op attributes (units, axis, …). */
   [attr: string]: unknown;
 }
@@ -210,7 +213,7 @@ export interface NetworkSpec {
   nodes: NodeSpec[];
   /** The node whose value is the loss; default the last. */
   output?: string;
-  /** JSON networks only: custom op name → "./file.ts#export". */
+  /** JSON networks only: custom op name → "./file.ts#export" (or "./file.py#name", a Python layer). */
   ops?: Record<string, string>;
 }
 

@@ -27,7 +27,10 @@ rm -rf "$WS"
 mkdir -p "$WS/examples" "$WS/fixtures"
 cp "$REPO"/examples/*.gradnet.json "$WS/examples/"
 [ -d "$REPO/examples/buggy" ] && cp -r "$REPO/examples/buggy" "$WS/examples/"
+[ -d "$REPO/examples/python" ] && cp -r "$REPO/examples/python" "$WS/examples/"
 cp -r "$REPO"/test/editor/fixtures/. "$WS/fixtures/"
+# The Python layer files the fixtures' networks name (one copy of each, in test/fixtures/python).
+cp "$REPO"/test/fixtures/python/net_faults.py "$REPO"/test/fixtures/python/trust_marker.py "$WS/fixtures/"
 mkdir -p "$REPO/artifacts"
 
 # Old runs' folders (profiles, logs) are only for post-mortems: keep the last 3.

@@ -2,7 +2,8 @@
 # The packaged extension in a clean VS Code: builds gradlens.vsix (npm run
 # package; under `npm test` only its vsce step, the production build being made
 # once for every suite), installs it into a fresh code-server profile, and runs the same
-# editor tests against the installed copy (no source checkout on its path).
+# editor tests against the installed copy (no source checkout on its path): its Python
+# layers run on the relay and runner.py inside the .vsix.
 # The tests are loaded through a tiny test-only development extension
 # (VS Code runs extensionTestsPath only beside one), which contributes nothing.
 set -euo pipefail
@@ -28,8 +29,9 @@ WS="$ROOT/ws-vsix"
 rm -rf "$WS"
 mkdir -p "$WS/examples" "$WS/fixtures"
 cp "$REPO"/examples/*.gradnet.json "$WS/examples/"
-cp -r "$REPO"/examples/buggy "$WS/examples/"
+cp -r "$REPO"/examples/buggy "$REPO"/examples/python "$WS/examples/"
 cp -r "$REPO"/test/editor/fixtures/. "$WS/fixtures/"
+cp "$REPO"/test/fixtures/python/net_faults.py "$REPO"/test/fixtures/python/trust_marker.py "$WS/fixtures/"
 mkdir -p "$REPO/artifacts/vsix"
 exec node "$HERE/host.mjs" "--install-extension=$REPO/gradlens.vsix" "--extensionDevelopmentPath=$RUNNER" \
   "--extensionTestsPath=$RUNNER/index.js" "--artifacts=$REPO/artifacts/vsix" "$WS"

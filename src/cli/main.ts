@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import { runInWorker } from "../worker/client.js";
 import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
 import { toMermaid } from "../shared/mermaid.js";
@@ -18,9 +19,9 @@ import { TEACH_COMMANDS, TEACH_USAGE, teachMain } from "./teach.js";
 const USAGE = `usage:
   gradlens check FILE [--mode exhaustive|sampled|fast] [--rtol X] [--atol X] [--step H] [--seed N]
                       [--json] [--html OUT] [--timeout SECONDS] [--jacobian-limit N] [--samples N]
-                      [--max-memory MB] [--strict] [--points N]
-  gradlens grads FILE --json [--max-memory MB]
-  gradlens graph FILE [--max-memory MB]
+                      [--max-memory MB] [--strict] [--points N] [--python PATH]
+  gradlens grads FILE --json [--max-memory MB] [--timeout SECONDS] [--python PATH]
+  gradlens graph FILE [--max-memory MB] [--timeout SECONDS] [--python PATH]
 ${TEACH_USAGE}
 
 --max-memory MB refuses, up front, a network whose tensors, gradients and
@@ -29,6 +30,8 @@ Jacobians would need more than MB MiB (default ${DEFAULTS.maxMemoryMb}).
 is far above its own finite-difference error.
 --points N checks at N seeded points (the network as given, then other seeded
 inputs and parameters) and fails if any point fails.
+--python PATH is the interpreter for the network's Python layers ("ops"
+entries naming a .py file; default: ${DEFAULTS.python} on the PATH).
 --json prints the report, or on exit 2 { "ok": false, "errors": [...] }.
 
 FILE is a *.gradnet.json or *.gradnet.ts network.
@@ -57,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         mode: { type: "string" }, rtol: { type: "string" }, atol: { type: "string" }, step: { type: "string" },
         seed: { type: "string" }, json: { type: "boolean" }, html: { type: "string" }, timeout: { type: "string" },
-        "jacobian-limit": { type: "string" }, samples: { type: "string" }, "max-memory": { type: "string" },
+        "jacobian-limit": { type: "string" }, samples: { type: "string" }, "max-memory": { type: "string" }, python: { type: "string" },
         strict: { type: "boolean" }, points: { type: "string" },
         help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" },
       },
@@ -91,12 +94,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "grads" && !o.json) throw new UsageError("grads prints JSON: use `gradlens grads FILE --json`");
     if (command === "graph" && o.json) throw new UsageError("graph prints Mermaid source; it has no --json");
+    if (o.python !== undefined && o.python.trim() === "") throw new UsageError("--python needs the path of a Python interpreter");
     const positive = (x: number) => x > 0;
     timeoutMs = (number("timeout", o.timeout, positive, "a positive number of seconds") ?? DEFAULTS.timeoutSeconds) * 1000;
     request = {
       task: command as WorkerRequest["task"], file,
       // The --html page has no host to ask: it carries what its teaching views show.
       ...(o.html ? { lesson: true } : {}),
+      ...(o.python !== undefined ? { python: o.python } : {}),
       ...opt("maxMemoryMb", number("max-memory", o["max-memory"], positive, "a positive number of MiB")),
       options: {
         ...(o.mode ? { mode: o.mode as "exhaustive" } : {}),
@@ -153,7 +158,8 @@ function report(result: WorkerResult, file: string, out: { json: boolean; html?:
     case "config-error":
       return failed(result.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, message: e.message })), out.json);
     case "user-error":
-      return fail(result.message, result.location);
+      // A Python traceback's path is absolute: shown relative to the working directory when inside it.
+      return fail(result.message, result.location && { ...result.location, file: shown(result.location.file) });
     case "timeout":
       return fail(`user code did not finish within ${result.seconds} s (an endless loop in a forward or backward?); stopped. Raise the limit with --timeout SECONDS.`);
     case "cancelled":
@@ -164,6 +170,12 @@ function report(result: WorkerResult, file: string, out: { json: boolean; html?:
     default:
       return fail(`unexpected ${result.kind} result (an internal error in GradLens)`);
   }
+}
+
+/** A path as the user gave it: relative to the working directory when inside it (a Python traceback's are absolute). */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), resolve(path));
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
 /** One error of the JSON document of a failed run (DESIGN.md "A failed run in JSON"). */

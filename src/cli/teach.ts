@@ -16,18 +16,18 @@ import { formatDescent, formatExplanation, formatSweep } from "./teach-text.js";
 export const TEACH_COMMANDS = ["explain", "descent", "sweep"] as const;
 type TeachCommand = (typeof TEACH_COMMANDS)[number];
 
-export const TEACH_USAGE = `  gradlens explain FILE ENTRY [--json] [--step H] [--timeout SECONDS]     ENTRY: fc.W[1,0] or x[2,1]
-  gradlens descent FILE [--steps N] [--lr A] [--json] [--timeout SECONDS]
-  gradlens sweep FILE --node ID [--json] [--timeout SECONDS]`;
+export const TEACH_USAGE = `  gradlens explain FILE ENTRY [--json] [--step H] [--timeout SECONDS] [--python PATH]     ENTRY: fc.W[1,0] or x[2,1]
+  gradlens descent FILE [--steps N] [--lr A] [--json] [--timeout SECONDS] [--python PATH]
+  gradlens sweep FILE --node ID [--json] [--timeout SECONDS] [--python PATH]`;
 
 class TeachUsage extends Error {}
 
 const OPTIONS = {
   json: { type: "boolean" }, step: { type: "string" }, steps: { type: "string" }, lr: { type: "string" },
-  node: { type: "string" }, timeout: { type: "string" }, "max-memory": { type: "string" },
+  node: { type: "string" }, timeout: { type: "string" }, "max-memory": { type: "string" }, python: { type: "string" },
 } as const;
 
-/** Which options each verb takes (besides --json, --timeout, --max-memory). */
+/** Which options each verb takes (besides --json, --timeout, --max-memory, --python). */
 const OWN: Record<TeachCommand, string[]> = { explain: ["step"], descent: ["steps", "lr", "step"], sweep: ["node"] };
 
 export async function teachMain(argv: string[], usage: (message: string) => number): Promise<number> {
@@ -51,13 +51,14 @@ function requestOf(argv: string[]): { request: WorkerRequest; timeoutMs: number 
   const entry = command === "explain" ? rest.shift() : undefined;
   if (command === "explain" && !entry) throw new TeachUsage("explain needs an ENTRY, like fc.W[1,0] or x[2,1]");
   if (rest.length) throw new TeachUsage(`unexpected argument '${rest[0]}'`);
-  const other = Object.keys(o).find((k) => !["json", "timeout", "max-memory", ...OWN[command]].includes(k));
+  const other = Object.keys(o).find((k) => !["json", "timeout", "max-memory", "python", ...OWN[command]].includes(k));
   if (other) throw new TeachUsage(`--${other} is not an option of '${command}'`);
   if (command === "sweep" && !o.node) throw new TeachUsage("sweep needs --node ID (the node whose local Jacobian to sweep)");
   const positive = (x: number) => x > 0;
   const step = number("step", o.step, positive, "a positive number");
   const request: WorkerRequest = {
     task: command, file, entry, node: o.node,
+    ...(o.python !== undefined ? { python: o.python } : {}),
     steps: number("steps", o.steps, (x) => Number.isInteger(x) && x >= 0, "a whole number ≥ 0"),
     lr: number("lr", o.lr, positive, "a positive number"),
     maxMemoryMb: number("max-memory", o["max-memory"], positive, "a positive number of MiB"),

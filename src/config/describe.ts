@@ -13,10 +13,10 @@ import { describeNetwork } from "../engine/graph.js";
 import { NetworkError } from "../engine/network.js";
 import type { GraphView } from "../shared/report.js";
 import { ConfigError, allErrors } from "./errors.js";
-import { buildOptions, customOpsUnsupported, locatedError, parseNetworkText, type LoadOptions } from "./load.js";
+import { buildOptions, hasUnloadedOps, locatedError, parseNetworkText, unknownOpErrors, type LoadOptions } from "./load.js";
 
 export interface NetworkDescription {
-  /** The graph with each node's location in the file (line, column); undefined when the text has problems. */
+  /** The graph with each node's location in the file (line, column); undefined when the text has problems, or custom ops ("ops") it cannot load. */
   view?: GraphView;
   /** What is wrong with the text, at its places (empty when `view` is there). */
   errors: ConfigError[];
@@ -28,8 +28,8 @@ export function describeNetworkText(text: string, file: string, options: LoadOpt
   let parsed;
   try {
     parsed = parseNetworkText(text, file);
-    const missing = Object.keys(parsed.spec.ops ?? {}).filter((name) => !options.customOps?.[name]);
-    if (missing.length > 0) throw customOpsUnsupported(file, parsed.locate, missing[0]);
+    // Custom ops (TypeScript or Python) are loaded by a real check, never here: no graph, and no false error.
+    if (hasUnloadedOps(parsed.spec, options)) return { errors: unknownOpErrors(parsed, file, options) };
     view = describeNetwork(parsed.spec, buildOptions(file, options));
   } catch (e) {
     if (e instanceof NetworkError && parsed) return { errors: [locatedError(e, file, parsed.locate)] };

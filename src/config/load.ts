@@ -42,6 +42,22 @@ export type ResolveCustomOps = (
   context: { file: string; locate: Locate },
 ) => Promise<Record<string, OpDef>>;
 
+/**
+ * Resolves a JSON network's Python layers: the `"ops"` entries that name a
+ * `.py` file (`"affine": "./layers.py#affine"`). Supplied by whoever owns the
+ * interpreter (src/worker/python/layers.ts, one per check). A Python op's
+ * arguments are split per node (those the node names in "params" are its
+ * parameters), so it returns an op for each node that uses one, by the node's
+ * position in `spec.nodes`; it should throw ConfigError located with `locate`.
+ */
+export type ResolvePythonOps = (
+  ops: Record<string, string>,
+  context: { file: string; spec: NetworkSpec; locate: Locate },
+) => Promise<Map<number, OpDef>>;
+
+/** `"./layers.py#affine"`: an "ops" entry naming a Python layer. */
+export const isPythonOpRef = (ref: unknown): ref is string => typeof ref === "string" && /\.py(#|$)/i.test(ref.trim());
+
 /** Loads a `.gradnet.ts` file. Supplied by src/config/typescript.ts. */
 export type LoadTypeScript = (file: string, options: LoadOptions) => Promise<LoadedNetwork>;
 
@@ -50,6 +66,8 @@ export interface LoadOptions {
   customOps?: Record<string, OpDef>;
   /** How to load the JSON "ops" map; without it such a file is refused with a clear message. */
   resolveCustomOps?: ResolveCustomOps;
+  /** How to load the "ops" entries that name a `.py` file; without it such a network is refused with a clear message. */
+  resolvePythonOps?: ResolvePythonOps;
   /** How to load `.gradnet.ts`; without it such a file is refused with a clear message. */
   loadTypeScript?: LoadTypeScript;
   /** Overrides the network's "seed" (the CLI's --seed). */
@@ -58,7 +76,7 @@ export interface LoadOptions {
   maxTensorSize?: number;
   /** Refuse networks whose tensors and gradients need more MiB than this (buildGraph's default, 512, otherwise). */
   maxMemoryMb?: number;
-  /** false: never bundle or run user TypeScript (an untrusted workspace); such files are refused. */
+  /** false: never bundle or run user code (an untrusted workspace): a .gradnet.ts, or "ops" in TypeScript or Python, is refused. */
   allowUserCode?: boolean;
   /** What a network refused for its size is told to do (the caller's flags and settings). */
   limitHints?: LimitHints;
@@ -95,14 +113,41 @@ export async function loadNetworkFile(file: string, options: LoadOptions = {}): 
   }
   const text = await readNetworkText(file, options.maxMemoryMb);
   const parsed = parseAndValidate(text, file);
-  let customOps = options.customOps;
   if (parsed.spec.ops && Object.keys(parsed.spec.ops).length > 0) {
-    if (options.allowUserCode === false) throw new ConfigError("this workspace is not trusted: custom ops in \"ops\" run TypeScript code, so GradLens does not load them here (trust the workspace to check this network)", file, parsed.locate(["ops"], "key"));
-    const resolve = options.resolveCustomOps ?? typescriptSupport?.resolveCustomOps;
-    if (!resolve) throw customOpsUnsupported(file, parsed.locate);
-    customOps = { ...(await resolve(parsed.spec.ops, { file, locate: parsed.locate })), ...customOps };
+    const resolved = await resolveOpsMap(parsed.spec, { file, locate: parsed.locate }, options);
+    return build({ ...parsed, spec: resolved.spec }, file, { ...options, customOps: resolved.customOps });
   }
-  return build(parsed, file, { ...options, customOps });
+  return build(parsed, file, options);
+}
+
+/**
+ * A network's `"ops"` map resolved: TypeScript modules by op name
+ * (`customOps`), Python layers by node (written into a copy of the spec, each
+ * such node's `op` the op made for it, so the spec rebuilds on its own, with
+ * another seed, say). Refused without running anything in an untrusted workspace.
+ */
+export async function resolveOpsMap(spec: NetworkSpec, context: { file: string; locate: Locate }, options: LoadOptions): Promise<{ spec: NetworkSpec; customOps?: Record<string, OpDef> }> {
+  const { file, locate } = context;
+  const entries = Object.entries(spec.ops ?? {});
+  const python = Object.fromEntries(entries.filter(([, ref]) => isPythonOpRef(ref)));
+  const typescript = Object.fromEntries(entries.filter(([, ref]) => !isPythonOpRef(ref)));
+  if (options.allowUserCode === false) {
+    const what = Object.keys(python).length === 0 ? "TypeScript code" : Object.keys(typescript).length === 0 ? "Python code" : "TypeScript and Python code";
+    throw new ConfigError(`this workspace is not trusted: custom ops in "ops" run ${what}, so GradLens does not load them here (trust the workspace to check this network)`, file, locate(["ops"], "key"));
+  }
+  let customOps = options.customOps;
+  if (Object.keys(typescript).length > 0) {
+    const resolve = options.resolveCustomOps ?? typescriptSupport?.resolveCustomOps;
+    if (!resolve) throw customOpsUnsupported(file, locate);
+    customOps = { ...(await resolve(typescript, { file, locate })), ...customOps };
+  }
+  if (Object.keys(python).length === 0) return { spec, customOps };
+  if (!options.resolvePythonOps) {
+    const [name] = Object.keys(python);
+    throw new ConfigError(`custom op '${name}' is a Python layer: Python layers are checked by \`gradlens check\` and the extension, which start the interpreter (loadNetworkFile was given no resolvePythonOps)`, file, locate(["ops", name]));
+  }
+  const nodeOps = await options.resolvePythonOps(python, { file, spec, locate });
+  return { spec: { ...spec, nodes: spec.nodes.map((node, i) => (nodeOps.has(i) ? { ...node, op: nodeOps.get(i)! } : node)) }, customOps };
 }
 
 /** Parsing JSON keeps about this many heap bytes per byte of text (a tree node per value; measured ≈ 12.5). */
@@ -160,22 +205,31 @@ export function loadNetworkText(text: string, file: string, options: LoadOptions
 export function validateNetworkText(text: string, file: string, options: LoadOptions = {}): ConfigError[] {
   try {
     const parsed = parseAndValidate(text, file);
-    const declared = Object.keys(parsed.spec.ops ?? {});
-    if (declared.some((name) => !options.customOps?.[name])) {
-      // The graph needs the custom ops; still catch an op name that is neither built in nor declared.
-      const known = [...builtinOpNames, ...declared, ...Object.keys(options.customOps ?? {})];
-      return parsed.spec.nodes.flatMap((node, i) =>
-        typeof node.op === "string" && !known.includes(node.op)
-          ? [new ConfigError(`unknown op '${node.op}'${didYouMean(node.op, known)}`, file, parsed.locate(["nodes", i, "op"]))]
-          : [],
-      );
-    }
+    if (hasUnloadedOps(parsed.spec, options)) return unknownOpErrors(parsed, file, options);
     build(parsed, file, options);
     return [];
   } catch (e) {
     if (e instanceof ConfigError) return allErrors(e);
     throw e;
   }
+}
+
+/** Whether the network's "ops" name custom ops that `options.customOps` does not hold (they are loaded by a real check). */
+export function hasUnloadedOps(spec: NetworkSpec, options: LoadOptions): boolean {
+  return Object.keys(spec.ops ?? {}).some((name) => !options.customOps?.[name]);
+}
+
+/**
+ * What can be said of a network whose custom ops are not loaded, without
+ * loading them (the graph needs them): an op name that is neither built in nor declared.
+ */
+export function unknownOpErrors(parsed: { spec: NetworkSpec; locate: Locate }, file: string, options: LoadOptions = {}): ConfigError[] {
+  const known = [...builtinOpNames, ...Object.keys(parsed.spec.ops ?? {}), ...Object.keys(options.customOps ?? {})];
+  return parsed.spec.nodes.flatMap((node, i) =>
+    typeof node.op === "string" && !known.includes(node.op)
+      ? [new ConfigError(`unknown op '${node.op}'${didYouMean(node.op, known)}`, file, parsed.locate(["nodes", i, "op"]))]
+      : [],
+  );
 }
 
 /** Syntax and schema only: the spec and its locations, no graph. */

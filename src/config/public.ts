@@ -21,7 +21,7 @@ import { locateUserCaller, locateUserFunction, registerBackwardLocation, registe
 export type {
   Attrs, AttrSpec, BackwardContext, BackwardResult, ForwardContext, ForwardOutput, ForwardRng, InitKind, JacobianResult, OpDef, ParamSpec, Perturbation, ShapeContext,
 } from "../engine/op.js";
-export type { InputSpec, NetworkSpec, NodeSpec } from "../engine/network.js";
+export type { InputSpec, NetworkSpec, NodeSpec, ParamValue } from "../engine/network.js";
 export type { Nested, Tensor } from "../engine/tensor.js";
 export type { Rng } from "../engine/random.js";
 export { ShapeError } from "../engine/op.js";

@@ -35,7 +35,7 @@ import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network
 import type { OpDef } from "../engine/op.js";
 import type { ErrorLocation } from "../shared/result.js";
 import { ConfigError, throwAll, type SourceLocation } from "./errors.js";
-import { buildOptions, locatedError, type LoadOptions, type LoadedNetwork, type Locate, type ResolveCustomOps } from "./load.js";
+import { buildOptions, locatedError, resolveOpsMap, type LoadOptions, type LoadedNetwork, type Locate, type ResolveCustomOps } from "./load.js";
 import { registerUserBundle } from "./user-code.js";
 
 type EsbuildApi = Pick<typeof Esbuild, "build">;
@@ -244,12 +244,12 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
       : `its default export is ${spec === undefined ? "undefined" : spec === null ? "null" : typeof spec === "object" ? "an object without \"nodes\"" : `a ${typeof spec}`}`;
     throw new ConfigError(`a .gradnet.ts must \`export default network({ inputs, nodes })\`: ${what}`, file, locate(["$default"]));
   }
-  let customOps = options.customOps;
+  let built: { spec: NetworkSpec; customOps?: Record<string, OpDef> } = { spec, customOps: options.customOps };
   if (spec.ops && Object.keys(spec.ops).length > 0)
-    customOps = { ...(await resolveCustomOps(spec.ops, { file, locate })), ...customOps };
+    built = await resolveOpsMap(spec, { file, locate }, { ...options, resolveCustomOps: options.resolveCustomOps ?? resolveCustomOps });
   try {
-    const graph = buildGraph(spec, buildOptions(file, options, customOps));
-    return { file, spec, graph, locate, rebuild: (seed) => buildGraph(spec, { ...buildOptions(file, options, customOps), seed }) };
+    const graph = buildGraph(built.spec, buildOptions(file, options, built.customOps));
+    return { file, spec: built.spec, graph, locate, rebuild: (seed) => buildGraph(built.spec, { ...buildOptions(file, options, built.customOps), seed }) };
   } catch (e) {
     if (e instanceof NetworkError) throw locatedError(e, file, locate);
     throw e;

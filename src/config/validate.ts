@@ -134,10 +134,10 @@ function translate(e: ErrorObject, root: unknown): SpecProblem {
       return { message: `${prefix}unknown key ${quoted(extra)}${hint}`, path: extraPath, target: "key" };
     }
     case "anyOf": {
-      // anyOf is only used for "one of these keys is required".
-      const branches = (e.schema as { required?: string[] }[]).map((b) => b.required?.[0]).filter(Boolean) as string[];
-      if (branches.length) return { message: `${where} needs ${branches.map(quoted).join(" or ")}`, path, target: "value" };
-      return { message: `${where} ${custom ?? "is not valid"}`, path, target: "value" };
+      // "one of these keys is required" (an input's shape or values), else the schema's own words (a param's value).
+      const branches = (e.schema as { required?: string[] }[]).map((b) => b.required?.[0] ?? "");
+      if (branches.every(Boolean)) return { message: `${where} needs ${branches.map(quoted).join(" or ")}`, path, target: "value" };
+      return { message: `${where} ${custom ?? "is not valid"}, got ${describeValue(e.data)}`, path, target: "value" };
     }
     case "enum": {
       const allowed = (params.allowedValues as unknown[]).map(String);

@@ -14,11 +14,14 @@ export interface InputSpec {
   constant?: boolean;
 }
 
+/** A node's initial value for one parameter: nested arrays, or `{ shape }` for a seeded one of that shape. */
+export type ParamValue = Nested | { shape: number[] };
+
 export interface NodeSpec {
   id: string;
   op: string | OpDef;
   inputs?: string[];
-  params?: Record<string, Nested>;
+  params?: Record<string, ParamValue>;
   [attr: string]: unknown;
 }
 
@@ -28,7 +31,7 @@ export interface NetworkSpec {
   inputs: Record<string, InputSpec>;
   nodes: NodeSpec[];
   output?: string;
-  /** JSON only: custom op name → "./file.ts#export". */
+  /** JSON only: custom op name → "./file.ts#export" or "./file.py#name". */
   ops?: Record<string, string>;
 }
 

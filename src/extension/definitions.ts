@@ -39,6 +39,8 @@ export interface Definitions {
   ops: OpDefinition[];
   /** Network input names with the span of their key (JSON) or entry. */
   inputs: { id: string; span: Span }[];
+  /** JSON: the top-level "ops" entries, `"affine": "./layers.py#affine"`, with the span of the whole entry. */
+  opRefs: { name: string; ref: string; span: Span }[];
 }
 
 export function findDefinitions(text: string, language: "json" | "ts"): Definitions {
@@ -62,7 +64,7 @@ export function definitionAt(defs: Definitions, offset: number):
 
 function jsonDefinitions(text: string): Definitions {
   const root = parseTree(text, [], { disallowComments: false, allowTrailingComma: true });
-  const out: Definitions = { nodes: [], ops: [], inputs: [] };
+  const out: Definitions = { nodes: [], ops: [], inputs: [], opRefs: [] };
   if (!root) return out;
   const nodes = findNodeAtLocation(root, ["nodes"]);
   for (const entry of nodes?.type === "array" ? nodes.children ?? [] : []) {
@@ -81,6 +83,11 @@ function jsonDefinitions(text: string): Definitions {
   for (const prop of inputs?.type === "object" ? inputs.children ?? [] : []) {
     const key = prop.children?.[0];
     if (key) out.inputs.push({ id: String(key.value), span: { start: prop.offset, end: prop.offset + prop.length } });
+  }
+  const ops = findNodeAtLocation(root, ["ops"]);
+  for (const prop of ops?.type === "object" ? ops.children ?? [] : []) {
+    const [key, value] = prop.children ?? [];
+    if (key && value?.type === "string") out.opRefs.push({ name: String(key.value), ref: String(value.value), span: { start: prop.offset, end: prop.offset + prop.length } });
   }
   return out;
 }
@@ -126,7 +133,7 @@ function scan(text: string): { code: Uint8Array; match: Map<number, number> } {
 
 function tsDefinitions(text: string): Definitions {
   const { code, match } = scan(text);
-  const out: Definitions = { nodes: [], ops: [], inputs: [] };
+  const out: Definitions = { nodes: [], ops: [], inputs: [], opRefs: [] };
   // Innermost `{` that encloses an offset.
   const opens = [...match.keys()].filter((o) => text[o] === "{").sort((a, b) => a - b);
   const enclosing = (offset: number): Span | undefined => {

@@ -1,11 +1,14 @@
 /**
  * Problems: config errors where they are (updated as the user types, for JSON
  * networks, in-process and debounced) and check failures at the failing node's
- * definition (errors) — for an op written in user code, at its backward's line
+ * definition (errors) — for an op written in TypeScript, at its backward's line
  * (in whichever file it is written), the code to fix — kinks at the node too
- * (information).
+ * (information). A failing Python layer is shown at its node and at its
+ * backward's line in its .py file; an exception raised in a layer file, at its
+ * line there.
  */
-import * as path from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import * as vscode from "vscode";
 import type { ConfigError } from "../config/errors.js";
 import { findDefinitions } from "./definitions.js";
@@ -86,24 +89,29 @@ export class Diagnostics implements vscode.Disposable {
     };
     const out: vscode.Diagnostic[] = [];
     const other = new Map<string, { uri: vscode.Uri; diags: vscode.Diagnostic[] }>();
+    const inFile = (file: string, diag: vscode.Diagnostic) => {
+      const uri = vscode.Uri.file(resolve(file));
+      if (uri.toString() === record.uri.toString()) return out.push(diag);
+      (other.get(uri.toString()) ?? other.set(uri.toString(), { uri, diags: [] }).get(uri.toString())!).diags.push(diag);
+    };
     const o = record.outcome;
     if (o.kind === "report") {
       const report = o.report;
       for (const node of report.nodes) {
         if (node.status !== "fail" && node.status !== "kink") continue;
         const range = nodeRange(node.id, node.location);
-        const backward = node.status === "fail" ? node.backwardLocation : undefined;
+        // A TypeScript op (a Python layer is reported at its node and, below, at its line in the .py).
+        const backward = node.status === "fail" && !node.pythonLayer ? node.backwardLocation : undefined;
         if (backward) {
           // A user op: the error sits at its backward, the code to fix; the node that uses it is related.
-          const uri = vscode.Uri.file(path.resolve(backward.file));
+          const uri = vscode.Uri.file(resolve(backward.file));
           const here = uri.toString() === record.uri.toString();
           const target = here ? document : vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
           const diag = new vscode.Diagnostic(pointRange(backward.line, backward.column, target), failureMessage(node), vscode.DiagnosticSeverity.Error);
           diag.source = SOURCE;
           diag.code = node.diagnosis?.kind ?? "mismatch";
           diag.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(record.uri, range), `node "${node.id}" uses ${node.op} here`)];
-          if (here) out.push(diag);
-          else (other.get(uri.toString()) ?? other.set(uri.toString(), { uri, diags: [] }).get(uri.toString())!).diags.push(diag);
+          inFile(backward.file, diag);
           continue;
         }
         const diag = node.status === "fail"
@@ -114,12 +122,28 @@ export class Diagnostics implements vscode.Disposable {
         diag.source = SOURCE;
         diag.code = node.status === "fail" ? node.diagnosis?.kind ?? "mismatch" : "kink";
         const customOp = defs?.ops.find((op) => op.name === node.op);
+        const backwardElsewhere = node.backwardLocation && vscode.Uri.file(resolve(node.backwardLocation.file)).toString() !== record.uri.toString() ? node.backwardLocation : undefined;
         if (customOp && document) {
           diag.relatedInformation = [new vscode.DiagnosticRelatedInformation(
             new vscode.Location(document.uri, document.positionAt(customOp.call.start)),
             `the backward of ${node.op} is defined here`)];
+        } else if (backwardElsewhere) {
+          const at = backwardElsewhere;
+          diag.relatedInformation = [new vscode.DiagnosticRelatedInformation(
+            new vscode.Location(vscode.Uri.file(resolve(at.file)), lineRange(at.file, at.line, at.column)),
+            `the backward of ${node.op} (${node.pythonLayer?.backwardName ?? "its backward"}) is written here`)];
         }
         out.push(diag);
+        // A layer written in another file (a Python layer): the failure at its backward's line there too.
+        if (backwardElsewhere && node.status === "fail") {
+          const at = backwardElsewhere;
+          const there = new vscode.Diagnostic(lineRange(at.file, at.line, at.column),
+            `${failureMessage(node)} (in ${basename(record.uri.fsPath)})`, vscode.DiagnosticSeverity.Error);
+          there.source = SOURCE;
+          there.code = diag.code;
+          there.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(record.uri, range), `node "${node.id}" of ${basename(record.uri.fsPath)}`)];
+          inFile(at.file, there);
+        }
       }
       // End-to-end failures matter on their own only when no node failed its local
       // check: otherwise they are the failing node's error carried upstream.
@@ -137,9 +161,14 @@ export class Diagnostics implements vscode.Disposable {
         diag.source = SOURCE;
         out.push(diag);
       }
-    } else if (o.kind === "config-error" && !isJsonNetwork(record.uri)) {
-      // (A JSON network's config errors are already shown live, from the same loader.)
+    } else if (o.kind === "config-error") {
+      // A JSON network's errors in the text are already shown live, from the same loader; what only a
+      // check finds (its custom ops' modules, a Python layer, the interpreter) is added here.
+      const live = this.live.get(record.uri) ?? [];
+      const shownLive = (e: { line: number; column: number; message: string }) =>
+        live.some((d) => d.message === e.message && d.range.start.line === e.line - 1 && d.range.start.character === e.column - 1);
       for (const e of o.errors) {
+        if (isJsonNetwork(record.uri) && shownLive(e)) continue;
         const start = new vscode.Position(Math.max(0, e.line - 1), Math.max(0, e.column - 1));
         const end = e.endLine !== undefined && e.endColumn !== undefined
           ? new vscode.Position(Math.max(0, e.endLine - 1), Math.max(0, e.endColumn - 1)) : undefined;
@@ -149,9 +178,12 @@ export class Diagnostics implements vscode.Disposable {
         out.push(diag);
       }
     } else if (o.kind === "user-error" && o.line !== undefined) {
-      const diag = new vscode.Diagnostic(pointRange(o.line, o.column ?? 1, document), o.message, vscode.DiagnosticSeverity.Error);
+      const elsewhere = o.file !== undefined && vscode.Uri.file(resolve(o.file)).toString() !== record.uri.toString();
+      const range = elsewhere ? lineRange(o.file!, o.line, o.column ?? 1) : pointRange(o.line, o.column ?? 1, document);
+      const diag = new vscode.Diagnostic(range, elsewhere ? `${o.message} (checking ${basename(record.uri.fsPath)})` : o.message, vscode.DiagnosticSeverity.Error);
       diag.source = SOURCE;
-      out.push(diag);
+      if (elsewhere) inFile(o.file!, diag);
+      else out.push(diag);
     }
     const key = record.uri.toString();
     this.own.set(key, out);
@@ -183,6 +215,24 @@ function pointRange(line: number, column: number, document?: vscode.TextDocument
   const pos = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
   const word = document?.getWordRangeAtPosition(pos, /"[^"\n]*"|[\w$.-]+/);
   return word ?? new vscode.Range(pos, pos.translate(0, 1));
+}
+
+/**
+ * A 1-based line:column in a file that may not be open (a Python layer): from the column to the end
+ * of that line's text (`def affine_backward(dout, cache):`), read from the open document or the disk.
+ */
+function lineRange(file: string, line: number, column: number): vscode.Range {
+  const path = resolve(file);
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path);
+  let text: string | undefined;
+  try {
+    text = open ? open.lineAt(line - 1).text : readFileSync(path, "utf8").split(/\r?\n/)[line - 1];
+  } catch {
+    text = undefined;
+  }
+  const start = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
+  const end = text !== undefined ? text.replace(/\s+$/, "").length : column;
+  return new vscode.Range(start, new vscode.Position(start.line, Math.max(end, start.character + 1)));
 }
 
 function configRange(document: vscode.TextDocument, e: ConfigError): vscode.Range {

@@ -3,6 +3,7 @@
  * the engine, which runs in a worker thread. Everything here is registered at
  * activation; nothing runs until a network file or a command needs it.
  */
+import { basename } from "node:path";
 import * as vscode from "vscode";
 import type { WebviewMessage, WebviewState } from "../shared/protocol.js";
 import { NetworkCodeLensProvider } from "./codelens.js";
@@ -59,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     else if (outcome.kind === "timeout") void vscode.window.showErrorMessage(
       `GradLens stopped checking after ${outcome.seconds} s. Raise gradlens.userCodeTimeoutSeconds if the network is just slow.`);
     else if (outcome.kind === "config-error" || outcome.kind === "user-error") void vscode.window.showErrorMessage(
-      `GradLens: ${outcome.message}` + (outcome.line !== undefined ? ` (line ${outcome.line})` : ""));
+      `GradLens: ${outcome.message}` + (outcome.line !== undefined ? ` (${outcome.kind === "user-error" && outcome.file ? `${basename(outcome.file)}, ` : ""}line ${outcome.line})` : ""));
     return outcome;
   }
 

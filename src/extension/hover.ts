@@ -6,8 +6,12 @@
  */
 import * as vscode from "vscode";
 import { builtinOps } from "../engine/ops/index.js";
-import type { GradientReport, GraphView, InputReport, NodeReport, Report } from "../shared/report.js";
-import { definitionAt, findDefinitions } from "./definitions.js";
+import { readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { isPythonOpRef } from "../config/load.js";
+import { findPythonLayer } from "../config/python-source.js";
+import type { GradientReport, GraphView, InputReport, NodeReport, PythonLayerReport, Report } from "../shared/report.js";
+import { definitionAt, findDefinitions, type Definitions } from "./definitions.js";
 import { describeDocument, isJsonNetwork, isNetworkFile } from "./files.js";
 import { formatError, summarize, type ResultStore } from "./results.js";
 
@@ -26,7 +30,10 @@ export class NetworkHoverProvider implements vscode.HoverProvider {
     if (!isNetworkFile(document.uri)) return undefined;
     const json = isJsonNetwork(document.uri);
     const defs = findDefinitions(document.getText(), json ? "json" : "ts");
-    const hit = definitionAt(defs, document.offsetAt(position));
+    const offset = document.offsetAt(position);
+    const hit = definitionAt(defs, offset);
+    const opRef = hit ? undefined : defs.opRefs.find((r) => r.span.start <= offset && offset <= r.span.end && isPythonOpRef(r.ref));
+    if (opRef) return this.pythonOpHover(document, defs, opRef);
     if (!hit) return undefined;
     const record = this.store.get(document.uri);
     const report = record?.outcome.kind === "report" ? record.outcome.report : undefined;
@@ -45,6 +52,8 @@ export class NetworkHoverProvider implements vscode.HoverProvider {
       const summary = builtinOps.get(op)?.summary;
       if (summary) md.appendMarkdown(`${escape(summary)}\n\n`);
       if (formula) md.appendMarkdown(`Derivative: \`${formula.replace(/`/g, "'")}\`\n\n`);
+      const pythonRef = defs.opRefs.find((r) => r.name === hit.node.op && isPythonOpRef(r.ref));
+      if (pythonRef) describePythonLayer(md, document.uri, pythonRef.ref, checked?.pythonLayer);
       describeResult(md, checked, report, record ? summarize(record.outcome) : undefined);
       appendLinks(md, document.uri, id);
       const range = new vscode.Range(document.positionAt(hit.node.object.start), document.positionAt(hit.node.object.end));
@@ -80,6 +89,24 @@ export class NetworkHoverProvider implements vscode.HoverProvider {
     return new vscode.Hover(md, new vscode.Range(document.positionAt(op.call.start), document.positionAt(op.call.end)));
   }
 
+  /** Hover over an "ops" entry that names a Python layer: the layer, and the nodes that use it. */
+  private pythonOpHover(document: vscode.TextDocument, defs: Definitions, opRef: Definitions["opRefs"][number]): vscode.Hover {
+    const report = this.store.report(document.uri);
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = { enabledCommands: [CHECK_COMMAND, SHOW_NODE_COMMAND] };
+    md.supportHtml = false;
+    md.appendMarkdown(`**GradLens** · custom op \`${opRef.name}\`\n\n`);
+    const users = defs.nodes.filter((n) => n.op === opRef.name).map((n) => n.id);
+    describePythonLayer(md, document.uri, opRef.ref, report?.nodes.find((n) => users.includes(n.id))?.pythonLayer);
+    md.appendMarkdown(users.length ? `Used by ${users.map((u) => `\`${u}\``).join(", ")}.\n\n` : "Not used by any node of this network.\n\n");
+    for (const id of users) {
+      const node = report?.nodes.find((n) => n.id === id);
+      if (node) describeResult(md, node, report, undefined);
+    }
+    appendLinks(md, document.uri, users[0]);
+    return new vscode.Hover(md, new vscode.Range(document.positionAt(opRef.span.start), document.positionAt(opRef.span.end)));
+  }
+
   private view(document: vscode.TextDocument): GraphView | undefined {
     const cached = this.cache.get(document);
     if (cached?.version === document.version) return cached.view;
@@ -92,6 +119,41 @@ export class NetworkHoverProvider implements vscode.HoverProvider {
     this.cache.set(document, { version: document.version, view });
     return view;
   }
+}
+
+/**
+ * A Python layer: its kind, its file and the lines of its forward and backward (links that open
+ * them). From the last check when there is one (what the interpreter said), else read from the
+ * file's text — nothing runs for a hover.
+ */
+function describePythonLayer(md: vscode.MarkdownString, network: vscode.Uri, ref: string, checked: PythonLayerReport | undefined): void {
+  const hash = ref.lastIndexOf("#");
+  const name = hash >= 0 ? ref.slice(hash + 1).trim() : "";
+  const file = checked?.file ?? resolve(dirname(network.fsPath), (hash >= 0 ? ref.slice(0, hash) : ref).trim());
+  const fileLink = `[${code(basename(file))}](${vscode.Uri.file(file).toString()})`;
+  const at = (what: string, loc: { line: number; column: number } | undefined) =>
+    loc ? `[${code(what)}](${vscode.Uri.file(file).with({ fragment: `L${loc.line},${loc.column}` }).toString()}) (line ${loc.line})` : code(what);
+  let layer: { kind: "numpy" | "torch"; forward: string; backward: string; forwardAt?: { line: number; column: number }; backwardAt?: { line: number; column: number }; doc?: string } | undefined;
+  if (checked) {
+    layer = { kind: checked.kind, forward: checked.forwardName, backward: checked.backwardName, forwardAt: checked.forwardLocation, backwardAt: checked.backwardLocation };
+  } else {
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      md.appendMarkdown(`Python layer ${code(ref)}: cannot read ${code(file)}.\n\n`);
+      return;
+    }
+    const found = findPythonLayer(text, name);
+    if (!found) {
+      md.appendMarkdown(`Python layer: ${fileLink} has no pair ${code(`${name}_forward`)} / ${code(`${name}_backward`)} nor a \`torch.autograd.Function\` named ${code(name)}.\n\n`);
+      return;
+    }
+    layer = { kind: found.kind, forward: found.forward.name, backward: found.backward.name, forwardAt: found.forward, backwardAt: found.backward, doc: found.doc };
+  }
+  const kind = layer.kind === "torch" ? `\`torch.autograd.Function\` ${code(name)}` : "NumPy pair";
+  md.appendMarkdown(`Python layer: ${kind} in ${fileLink} — forward ${at(layer.forward, layer.forwardAt)}, backward ${at(layer.backward, layer.backwardAt)}\n\n`);
+  if (layer.doc) md.appendMarkdown(`${escape(layer.doc)}\n\n`);
 }
 
 function describeShapes(md: vscode.MarkdownString, n: NodeFacts): void {
@@ -141,6 +203,11 @@ function appendLinks(md: vscode.MarkdownString, uri: vscode.Uri, nodeId: string 
 
 function shape(s: number[] | undefined): string {
   return s ? `[${s.join(", ")}]` : "[?]";
+}
+
+/** Text as a Markdown code span (no escapes work inside one: backticks are dropped). */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
 }
 
 function escape(text: string): string {

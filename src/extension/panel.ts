@@ -4,6 +4,7 @@
  * `setState` and the serializer registered at activation (no
  * retainContextWhenHidden: the page re-renders from state when shown again).
  */
+import { basename } from "node:path";
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
 import type { GraphView, Report } from "../shared/report.js";
@@ -219,7 +220,7 @@ function title(uri: vscode.Uri): string {
 
 function explain(outcome: CheckOutcome): string {
   if (outcome.kind === "config-error") return ` (line ${outcome.line}, column ${outcome.column})`;
-  if (outcome.kind === "user-error" && outcome.line !== undefined) return ` (line ${outcome.line})`;
+  if (outcome.kind === "user-error" && outcome.line !== undefined) return ` (${outcome.file ? `${basename(outcome.file)}, ` : ""}line ${outcome.line})`;
   if (outcome.kind === "untrusted") return `. ${outcome.message}`;
   return "";
 }

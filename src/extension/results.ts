@@ -18,7 +18,10 @@ type Result<K extends WorkerResult["kind"]> = Extract<WorkerResult, { kind: K }>
 export type CheckOutcome =
   | Result<"report" | "timeout" | "cancelled">
   | (Result<"config-error"> & Pick<ErrorAt, "message" | "line" | "column">)
-  | (Omit<Result<"user-error">, "location"> & Partial<Pick<ErrorLocation, "line" | "column">>)
+  | (Omit<Result<"user-error">, "location"> & Partial<Pick<ErrorLocation, "line" | "column">> & {
+    /** Where the error is when not in the network file itself (a Python layer's .py); absolute, or relative to the working directory. */
+    file?: string;
+  })
   | Omit<Result<"internal-error">, "stack">
   | { kind: "untrusted"; message: string };
 

@@ -4,6 +4,7 @@
  * notification shows how far it got. Cancel, or the time limit from
  * `gradlens.userCodeTimeoutSeconds`, terminates the worker at once.
  */
+import { readFileSync } from "node:fs";
 import * as vscode from "vscode";
 import { runInWorker } from "../worker/client.js";
 import type { GraphView } from "../shared/report.js";
@@ -11,6 +12,7 @@ import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
 import { isJsonNetwork, networkName } from "./files.js";
 import type { CheckOutcome, ResultStore } from "./results.js";
 import { readSettings } from "./settings.js";
+import { pythonInterpreter, type InterpreterSource } from "./python.js";
 
 let outputChannel: vscode.OutputChannel | undefined;
 /** The "GradLens" output channel, created the first time user code prints. */
@@ -33,6 +35,8 @@ export interface WorkerState {
   lastProgress?: { fraction: number; message: string };
   /** Progress messages seen in the latest run. */
   progressCount: number;
+  /** The interpreter asked to run the network's Python layers, and where it came from. */
+  python?: { python: string; source: InterpreterSource };
 }
 
 /** One check in flight. */
@@ -161,11 +165,15 @@ export class CheckRunner implements vscode.Disposable {
       Object.assign(state, { running: true, startedAt: Date.now() } satisfies Partial<WorkerState>);
       let reported = 0;
       try {
+        // Python layers run only in a trusted workspace (the worker refuses them otherwise).
+        const python = vscode.workspace.isTrusted && namesPythonLayers(uri) ? await pythonInterpreter(uri) : undefined;
+        if (python) state.python = python;
         const result = await runInWorker({
           task, file: uri.fsPath, options, allowUserCode: vscode.workspace.isTrusted, maxMemoryMb: settings.maxMemoryMb,
+          ...(python ? { python: python.python } : {}),
         }, {
           timeoutMs: settings.userCodeTimeoutSeconds * 1000,
-          // A custom op's console.log: shown in the GradLens output channel, not lost.
+          // A custom op's console.log, a Python layer's print(): shown in the GradLens output channel, not lost.
           onUserOutput: (text) => userOutput().append(text),
           signal: abort.signal,
           onProgress: (fraction, message) => {
@@ -192,6 +200,18 @@ export class CheckRunner implements vscode.Disposable {
   }
 }
 
+/** Whether the network's text names a `.py` file in its "ops" (then it needs an interpreter). */
+function namesPythonLayers(uri: vscode.Uri): boolean {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  let text: string;
+  try {
+    text = open?.getText() ?? readFileSync(uri.fsPath, "utf8");
+  } catch {
+    return false;
+  }
+  return /\.py\s*(#|["'`])/i.test(text);
+}
+
 function newState(uri: vscode.Uri, task: WorkerRequest["task"]): WorkerState {
   return { running: false, file: uri.fsPath, task, progressCount: 0 };
 }
@@ -215,6 +235,7 @@ function toOutcome(result: WorkerResult): CheckOutcome {
     }
     case "user-error": return {
       kind: "user-error", message: result.message, line: result.location?.line, column: result.location?.column,
+      ...(result.location?.file ? { file: result.location.file } : {}),
     };
     case "internal-error": return { kind: "internal-error", message: result.message };
     case "timeout": return { kind: "timeout", seconds: result.seconds };

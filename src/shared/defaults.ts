@@ -22,6 +22,8 @@ export const DEFAULTS = {
   maxMemoryMb: 512,
   /** Time limit for a run that executes user code. */
   timeoutSeconds: 30,
+  /** The interpreter for Python layers when none is named (`--python`, `gradlens.pythonPath`, the Python extension's). */
+  python: "python3",
 } as const;
 
 /**

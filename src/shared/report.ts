@@ -100,6 +100,31 @@ export interface NodeReport {
   backwardLocation?: { file: string; line: number; column: number };
   /** A Jacobian of the node has suspect entries (they pass, far above their finite-difference error). */
   suspect?: boolean;
+  /** For a Python layer: what it is and where its forward and backward are written. */
+  pythonLayer?: PythonLayerReport;
+}
+
+/** A node's Python layer (DESIGN.md "Python layers"). Paths are absolute. */
+export interface PythonLayerReport {
+  kind: "numpy" | "torch";
+  /** `layers.py#affine`. */
+  ref: string;
+  file: string;
+  /** `affine_forward` / `affine_backward`, or `MyAffine.forward` / `MyAffine.backward`. */
+  forwardName: string;
+  backwardName: string;
+  forwardLocation?: { file: string; line: number; column: number };
+  backwardLocation?: { file: string; line: number; column: number };
+}
+
+/** The interpreter that ran a network's Python layers. */
+export interface PythonReport {
+  /** As asked for (`--python`, the setting, the Python extension's, else `python3`). */
+  requested: string;
+  executable: string;
+  version: string;
+  numpy: string;
+  torch?: string;
 }
 
 export interface GradientReport {
@@ -146,6 +171,8 @@ export interface Report {
   counts: Record<Status, number>;
   /** Notes the reader should see: sampling, reductions, limits. */
   notes: string[];
+  /** Set when the network has Python layers: the interpreter that ran them. */
+  python?: PythonReport;
   /** Some node or gradient has suspect entries (exit 0 unless `strict`). */
   suspect?: boolean;
   /** Checked with --strict: a suspect entry fails the check (ok is false). */

@@ -43,12 +43,17 @@ export function runInWorker(request: WorkerRequest, options: RunOptions = {}): P
     worker.stdout.setEncoding("utf8").on("data", userOutput);
     worker.stderr.setEncoding("utf8").on("data", userOutput);
     let settled = false;
-    const finish = (result: WorkerResult) => {
+    // Python layers' interpreter: the task closes it when it ends; a thread stopped from here (time-out,
+    // cancel, a crash) takes its pipes with it, and the process is killed here too, at once.
+    let pythonPid: number | undefined;
+    /** `stopped`: the thread did not finish the task (time-out, cancel, a crash), so its interpreter may still run. */
+    const finish = (result: WorkerResult, stopped = true) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       void worker.terminate();
+      if (pythonPid !== undefined && stopped) killPython(pythonPid);
       resolve(result);
     };
     // Armed from the start (a .gradnet.ts runs user code while loading); disarmed
@@ -59,7 +64,9 @@ export function runInWorker(request: WorkerRequest, options: RunOptions = {}): P
     worker.on("message", (m: WorkerMessage) => {
       if (m.type === "progress") options.onProgress?.(m.fraction, m.message);
       else if (m.type === "loaded" && !m.userCode) clearTimeout(timer);
-      else if (m.type === "result") finish(m.result);
+      else if (m.type === "python") pythonPid = m.pid;
+      else if (m.type === "output") userOutput(m.text);
+      else if (m.type === "result") finish(m.result, false);
     });
     worker.on("error", (e) => {
       const oom = /heap|memory/i.test(String(e?.message)) || (e as NodeJS.ErrnoException)?.code === "ERR_WORKER_OUT_OF_MEMORY";
@@ -67,4 +74,12 @@ export function runInWorker(request: WorkerRequest, options: RunOptions = {}): P
     });
     worker.on("exit", (code) => finish({ kind: "internal-error", message: `the worker stopped unexpectedly (exit code ${code})` }));
   });
+}
+
+function killPython(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone (it exits on its own when its pipes close)
+  }
 }

@@ -15,6 +15,8 @@ async function main(): Promise<void> {
   const result = await runTask(request, {
     onProgress: (fraction, message) => post({ type: "progress", fraction, message }),
     onLoaded: (userCode) => post({ type: "loaded", userCode }),
+    onPythonStart: (pid) => post({ type: "python", pid }),
+    onUserOutput: (text) => post({ type: "output", text }),
   });
   post({ type: "result", result });
 }

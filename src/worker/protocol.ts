@@ -20,7 +20,7 @@ export interface WorkerRequest {
   maxTensorSize?: number;
   /** Refuse networks whose tensors, gradients and Jacobians need more MiB than this (default 512). */
   maxMemoryMb?: number;
-  /** false: refuse to bundle or run any user TypeScript (an untrusted workspace). */
+  /** false: refuse to bundle or run any user code, TypeScript or Python (an untrusted workspace). */
   allowUserCode?: boolean;
   /** explain: the entry (`fc.W[1,0]`); sweep: the node; descent: steps and learning rate. */
   entry?: string;
@@ -29,10 +29,16 @@ export interface WorkerRequest {
   lr?: number;
   /** check: also make what the teaching views of a standalone page show (the `--html` page). */
   lesson?: boolean;
+  /** The interpreter for Python layers: a path, or a command on the PATH. Default `python3`. */
+  python?: string;
 }
 
 export type WorkerMessage =
   | { type: "progress"; fraction: number; message: string }
   /** Sent once the network is loaded: whether its ops include user code (the time limit applies then). */
   | { type: "loaded"; userCode: boolean }
+  /** The Python interpreter of the network's layers runs with this pid: its owner kills it on a time-out or a cancel. */
+  | { type: "python"; pid: number }
+  /** What a Python layer printed (stdout or stderr): on the same channel as the result, so none of it comes after it. */
+  | { type: "output"; text: string }
   | { type: "result"; result: WorkerResult };

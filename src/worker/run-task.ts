@@ -15,7 +15,9 @@ import type { WorkerRequest, WorkerResult } from "./protocol.js";
 import { autoEvaluator } from "./auto-evaluator.js";
 import { ConfigError, allErrors, loadNetworkFile, locatedError, type LoadedNetwork } from "../config/load.js";
 import { backwardLocationOf, describeUserError } from "../config/user-code.js";
-import { LIMIT_HINTS } from "../shared/defaults.js";
+import { DEFAULTS, LIMIT_HINTS } from "../shared/defaults.js";
+import { PythonLayers, pythonLayerOf } from "./python/layers.js";
+import { PythonError } from "./python/session.js";
 import { paramName } from "../shared/names.js";
 import { lessonOf } from "../engine/teach/lesson.js";
 import { runTeachTask, TEACH_TASKS } from "./teach-task.js";
@@ -23,12 +25,29 @@ import { runTeachTask, TEACH_TASKS } from "./teach-task.js";
 export interface TaskHooks {
   onProgress?: (fraction: number, message: string) => void;
   onLoaded?: (userCode: boolean) => void;
+  /** The interpreter of the network's Python layers started, with this pid. */
+  onPythonStart?: (pid: number) => void;
+  /** What the network's Python layers print (default: this thread's stderr). */
+  onUserOutput?: (text: string) => void;
 }
 
 export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
+  // One interpreter for the task's Python layers, if it has any: started by the first, closed here.
+  const python = new PythonLayers({ python: request.python ?? DEFAULTS.python, onStart: hooks.onPythonStart, onOutput: hooks.onUserOutput });
+  try {
+    return await runLoaded(request, hooks, python);
+  } finally {
+    python.close();
+  }
+}
+
+async function runLoaded(request: WorkerRequest, hooks: TaskHooks, python: PythonLayers): Promise<WorkerResult> {
   let loaded: LoadedNetwork;
   try {
-    loaded = await loadNetworkFile(request.file, { seed: request.options?.seed, maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode, limitHints: LIMIT_HINTS });
+    loaded = await loadNetworkFile(request.file, {
+      seed: request.options?.seed, maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode, limitHints: LIMIT_HINTS,
+      resolvePythonOps: python.resolve,
+    });
   } catch (e) {
     return failure(e);
   }
@@ -57,9 +76,13 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
     });
     report.nodes.forEach((n, i) => {
       n.location = located(loaded, graph.nodes[i].specIndex);
-      const at = backwardLocationOf(graph.nodes[i].op);
+      // A Python layer's backward is in its .py file (the runner found the line); a TypeScript op's, from its bundle.
+      const layer = pythonLayerOf(graph.nodes[i].op);
+      if (layer) n.pythonLayer = layer;
+      const at = layer ? layer.backwardLocation : backwardLocationOf(graph.nodes[i].op);
       if (at) n.backwardLocation = { file: at.file, line: at.line, column: at.column };
     });
+    if (python.interpreter) report.python = python.interpreter;
     report.inputs.forEach((inp) => {
       const loc = safeLocate(loaded, ["inputs", inp.id]);
       if (loc) inp.location = loc;
@@ -89,8 +112,15 @@ export function failure(e: unknown): WorkerResult {
   if (e instanceof ConfigError)
     return { kind: "config-error", errors: allErrors(e).map((x) => ({ file: x.file, line: x.line, column: x.column, endLine: x.endLine, endColumn: x.endColumn, message: x.message })) };
   if (e instanceof UserOpError) return { kind: "user-error", message: e.message, location: describeUserError(e)?.location };
+  if (e instanceof PythonError) return pythonFailure(e);
   const user = describeUserError(e);
   if (user) return { kind: "user-error", ...user };
   const err = e instanceof Error ? e : new Error(String(e));
   return { kind: "internal-error", message: err.message, stack: err.stack };
+}
+
+/** An error of a Python layer (or of its interpreter), at the user's .py line when it has one. */
+function pythonFailure(e: PythonError): WorkerResult {
+  if (e.kind === "internal" || e.kind === "bad-request") return { kind: "internal-error", message: `the Python runner: ${e.message}`, stack: e.details.pythonTraceback ?? e.stack };
+  return { kind: "user-error", message: e.message, ...(e.file ? { location: { file: e.file, line: e.line!, column: e.column ?? 1 } } : {}) };
 }

@@ -94,4 +94,22 @@ describe("GradLens in Restricted Mode", function () {
     await sleep(500);
     assert.deepEqual(ran(), [], "trust-ops.ts did not run");
   });
+
+  it("checks no Python: a JSON network whose \"ops\" name a .py file is refused with the reason, and its hovers read the .py's text without running it", async () => {
+    const uri = fileIn("fixtures", "trust-py.gradnet.json");
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const outcome = await vscode.commands.executeCommand<{ kind: string; message?: string }>("gradlens.checkGradients", uri);
+    assert.equal(outcome.kind, "config-error", JSON.stringify(outcome));
+    assert.match(outcome.message ?? "", /not trusted: custom ops in "ops" run Python code/);
+    const line = doc.getText().split("\n").findIndex((l) => l.includes('"id": "t"'));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", uri, new vscode.Position(line, 8));
+    const text = hovers.flatMap((h) => h.contents).map((c) => typeof c === "string" ? c : c.value).join("\n");
+    assert.ok(text.includes("Python layer: NumPy pair in [`trust_marker.py`]"), `the hover reads the layer file's text:\n${text}`);
+    const problems = vscode.languages.getDiagnostics(uri).filter((d) => d.source === "GradLens");
+    assert.ok(problems.some((d) => /not trusted/.test(d.message)), "the refusal is in Problems, at the \"ops\" entry");
+    await vscode.commands.executeCommand("gradlens.showGraph", uri);
+    await sleep(500);
+    assert.deepEqual(ran(), [], "trust_marker.py was not imported");
+  });
 });

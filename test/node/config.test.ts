@@ -147,7 +147,7 @@ describe("JSON Schema", () => {
     assert.match(p.message, /^nodes\[0\]\.op: unknown op 'frobnicate'; built-in ops are linear, matmul, /);
     assert.deepEqual(schemaProblems({ ops: { frobnicate: "./f.ts#frobnicate" }, inputs: { x: { shape: [2] } }, nodes: [{ id: "n", op: "frobnicate", k: 1 }] }), []);
     const [bad] = schemaProblems({ ops: { f: "./f.ts" }, inputs: { x: { shape: [2] } }, nodes: [{ id: "n", op: "f" }] });
-    assert.equal(bad.message, 'ops.f must look like "./file.ts#exportName", got "./f.ts"');
+    assert.equal(bad.message, 'ops.f must look like "./file.ts#exportName" or "./file.py#name", got "./f.ts"');
   });
 
   test("nested values: the exact entry that is not a number", () => {
@@ -179,6 +179,18 @@ describe("loading", () => {
     // Same file, same seed: same numbers.
     assert.deepEqual(toNested(fromText.graph.nodes[0].params.W), toNested(fromFile.graph.nodes[0].params.W));
     assert.deepEqual(toNested(fromText.graph.inputs[0].value), toNested(fromFile.graph.inputs[0].value));
+  });
+
+  test("a param given as { shape } is seeded as if not given; a shape that is not the op's is refused at its shape", () => {
+    const net = (w: string) => `{ "seed": 3, "inputs": { "x": { "shape": [4, 3] } },\n  "nodes": [{ "id": "fc", "op": "linear", "units": 2, "params": { "W": ${w} } }, { "id": "s", "op": "sum" }] }`;
+    const omitted = loadNetworkText(net("[[1, 2, 3], [4, 5, 6]]").replace(/, "params": \{[^}]*\} \}/, " }"), "p.gradnet.json");
+    const shaped = loadNetworkText(net('{ "shape": [2, 3] }'), "p.gradnet.json");
+    assert.deepEqual(toNested(shaped.graph.nodes[0].params.W), toNested(omitted.graph.nodes[0].params.W));
+    assert.deepEqual(toNested(shaped.graph.nodes[0].params.b), toNested(omitted.graph.nodes[0].params.b));
+    const [wrong] = validateNetworkText(net('{ "shape": [3, 2] }'), "p.gradnet.json");
+    assert.equal(wrong.format(), "p.gradnet.json:2:83: error: fc.W has shape [2, 3], not [3, 2]");
+    const [typo] = validateNetworkText(net('{ "shap": [2, 3] }'), "p.gradnet.json");
+    assert.match(typo.message, /params\.W must be nested arrays of numbers, or \{ "shape": \[\.\.\.\] \} for seeded values, got an object/);
   });
 
   test("locate on a loaded network points into the file", async () => {

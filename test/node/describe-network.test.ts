@@ -4,11 +4,14 @@
 // input and parameter values (a custom op without outputShape excepted: it runs
 // forward to learn its shape).
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, test } from "node:test";
 import "../../src/config/typescript-support.js";
 import { loadNetworkFile, parseNetworkText } from "../../src/config/load.js";
+import { describeNetworkText } from "../../src/config/describe.js";
+import { PythonLayers } from "../../src/worker/python/layers.js";
 import { buildGraph, describeGraph, describeNetwork, type BuildOptions } from "../../src/engine/graph.js";
 import type { NetworkSpec } from "../../src/engine/network.js";
 import { defineOp } from "../../src/engine/op.js";
@@ -18,6 +21,8 @@ import { generateCase } from "../fuzz/generate.js";
 import { loadSeeds } from "../fuzz/run.js";
 
 const root = join(import.meta.dirname, "..", "..");
+const PY = process.env.GRADLENS_TEST_PYTHON ?? "/usr/bin/python3";
+const hasPythonLayers = existsSync(PY) && spawnSync(PY, ["-c", "import numpy, torch"], { stdio: "ignore" }).status === 0;
 
 function networkFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
@@ -56,11 +61,18 @@ describe("describeNetwork: the GraphView of a full build, without its values", (
     assert.ok(full >= 48 * 2 ** 20, `buildGraph made ${full} bytes of arrays`); // 64 MiB, less any garbage collected meanwhile
   });
 
-  test("every example (JSON, TypeScript, custom ops): the same view as describeGraph(buildGraph(...))", async () => {
+  test("every example (JSON, TypeScript, custom ops, Python layers): the same view as describeGraph(buildGraph(...))", async (t) => {
     const files = networkFiles("examples");
     assert.ok(files.length >= 20, `examples found: ${files.join(", ")}`);
+    // Python layers run in one interpreter (Debian's, with NumPy and PyTorch): without it, those examples are skipped, and said so.
+    const python = hasPythonLayers ? new PythonLayers({ python: PY }) : undefined;
+    t.after(() => python?.close());
     for (const file of files) {
-      const loaded = await loadNetworkFile(join(root, file));
+      if (/"\.\/[^"]*\.py#/.test(readFileSync(join(root, file), "utf8")) && !python) {
+        t.diagnostic(`${file}: skipped (${PY} with NumPy and PyTorch is not installed here)`);
+        continue;
+      }
+      const loaded = await loadNetworkFile(join(root, file), { resolvePythonOps: python?.resolve });
       // A JSON network's "ops" names: the op each node got when it was loaded.
       const customOps = Object.fromEntries(loaded.spec.nodes.flatMap((n) =>
         typeof n.op === "string" && !builtinOps.has(n.op) ? [[n.op, loaded.graph.nodes.find((g) => g.id === n.id)!.op]] : []));
@@ -144,5 +156,13 @@ describe("describeNetwork: the GraphView of a full build, without its values", (
     assert.equal(forwards, 1);
     assert.deepEqual(view.nodes.find((n) => n.id === "f")!.outputShape, [2, 12]);
     assert.deepEqual(view, describeGraph(buildGraph(spec)));
+  });
+
+  test("describeNetworkText of a JSON network whose \"ops\" are not loaded (TypeScript or Python): no view, no false error, an undeclared op still named", () => {
+    const text = (op: string) => JSON.stringify({ ops: { affine: "./layers.py#affine", double: "./layers.ts#double" }, inputs: { x: { shape: [2, 3] } }, nodes: [{ id: "fc", op, params: { w: { shape: [3, 3] } } }, { id: "loss", op: "sum" }] });
+    assert.deepEqual(describeNetworkText(text("affine"), "net.gradnet.json"), { errors: [] });
+    const { view, errors } = describeNetworkText(text("afine"), "net.gradnet.json");
+    assert.equal(view, undefined);
+    assert.deepEqual(errors.map((e) => e.message), ["unknown op 'afine'; did you mean 'affine'?"]);
   });
 });

@@ -26,6 +26,9 @@ describe("one place for each fact", () => {
       { rtol: defaults("rtol"), atol: defaults("atol"), step: defaults("step"), mode: defaults("mode"), jacobianLimit: defaults("jacobianLimit"), userCodeTimeoutSeconds: defaults("userCodeTimeoutSeconds"), maxMemoryMb: defaults("maxMemoryMb") },
       { rtol: DEFAULTS.rtol, atol: DEFAULTS.atol, step: DEFAULTS.step, mode: DEFAULTS.mode, jacobianLimit: DEFAULTS.jacobianLimit, userCodeTimeoutSeconds: DEFAULTS.timeoutSeconds, maxMemoryMb: DEFAULTS.maxMemoryMb },
     );
+    // gradlens.pythonPath is empty by default: the Python extension's interpreter, else DEFAULTS.python.
+    assert.equal(defaults("pythonPath"), "");
+    assert.equal(DEFAULTS.python, "python3");
   });
 
   test("the engine's defaults are DEFAULTS", () => {

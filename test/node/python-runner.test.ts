@@ -247,6 +247,28 @@ describe("one session, NumPy ops", { skip: needNumpy }, () => {
     assert.equal(wrong.message, "forward_many: values of shape [3, 2, 3] for w of shape [3, 2]");
   });
 
+  test("forward_many: several arguments replaced together, row by row, as single forwards give", () => {
+    const op = session.load(layers, "affine", { params: ["w", "b"] });
+    const x = seq([2, 3], (i) => i / 4), w = seq([3, 2], (i) => Math.cos(i)), b = t([2], [0.5, -1]);
+    const xs = seq([3, 2, 3], (i) => Math.sin(i * 0.9)), ws = seq([3, 3, 2], (i) => 1 / (i + 2));
+    const outputs = session.forwardMany(op, [x], { w, b }, [{ input: 0, values: xs }, { param: "w", values: ws }]);
+    assert.deepEqual(outputs.shape, [3, 2, 2]);
+    for (let k = 0; k < 3; k++) {
+      const xk = { shape: [2, 3], data: xs.data.slice(6 * k, 6 * k + 6) }, wk = { shape: [3, 2], data: ws.data.slice(6 * k, 6 * k + 6) };
+      const single = session.evaluate(op, [xk], { w: wk, b });
+      assert.deepEqual(Array.from(outputs.data.subarray(4 * k, 4 * k + 4)), Array.from(single.data), `row ${k}`);
+    }
+    // A one-element list is the single form.
+    const listed = session.forwardMany(op, [x], { w, b }, [{ input: 0, values: xs }]);
+    assert.deepEqual(Array.from(listed.data), Array.from(session.forwardMany(op, [x], { w, b }, { input: 0, values: xs }).data));
+    const uneven = expectPythonError(() => session.forwardMany(op, [x], { w, b }, [{ input: 0, values: xs }, { param: "w", values: seq([2, 3, 2], (i) => i) }]), "bad-request");
+    assert.equal(uneven.message, "forward_many: 2 values for w, 3 for the others");
+    const twice = expectPythonError(() => session.forwardMany(op, [x], { w, b }, [{ input: 0, values: xs }, { input: 0, values: xs }]), "bad-request");
+    assert.equal(twice.message, "forward_many: x replaced twice");
+    const none = expectPythonError(() => session.forwardMany(op, [x], { w, b }, []), "bad-request");
+    assert.equal(none.message, "forward_many: nothing to replace");
+  });
+
   test("backward_batch: k upstream gradients in one call, each row as its own backward gives", () => {
     const op = session.load(layers, "affine", { params: ["w", "b"] });
     const x = seq([2, 3], (i) => i - 1), w = seq([3, 2], (i) => 1 / (i + 1)), b = t([2], [0, 0]);
@@ -261,6 +283,49 @@ describe("one session, NumPy ops", { skip: needNumpy }, () => {
       assert.deepEqual(Array.from(batch.params.w!.data.subarray(6 * k, 6 * k + 6)), Array.from(one.params.w!.data));
     }
     session.release([handle]);
+  });
+
+  test("forward_set: k points, each some entries of one argument set to given values, as single forwards give, bit for bit", () => {
+    const op = session.load(layers, "affine", { params: ["w", "b"] });
+    const x = seq([2, 3], (i) => Math.cos(i)), w = seq([3, 2], (i) => i / 7), b = t([2], [0.25, -0.5]);
+    const h = 1e-6;
+    const points = [
+      { target: { input: 0 }, indices: [4], values: [x.data[4] + h] },
+      { target: { param: "w" }, indices: [0, 5], values: [w.data[0] - h, 3] },
+      { target: { param: "b" }, indices: [], values: [] },
+      { target: { input: 0 }, indices: [0, 1, 2, 3, 4, 5], values: [1, 2, 3, 4, 5, 6] },
+    ];
+    const outputs = session.forwardSet(op, [x], { w, b }, points);
+    assert.deepEqual(outputs.shape, [4, 2, 2]);
+    points.forEach((p, r) => {
+      const moved = (v: Tensor, key: "x" | "w" | "b"): Tensor => {
+        const hit = ("input" in p.target && key === "x") || ("param" in p.target && p.target.param === key);
+        const data = Float64Array.from(v.data);
+        if (hit) p.indices.forEach((i, k) => (data[i] = p.values[k]));
+        return { shape: v.shape, data };
+      };
+      const single = session.evaluate(op, [moved(x, "x")], { w: moved(w, "w"), b: moved(b, "b") });
+      assert.deepEqual(Array.from(outputs.data.subarray(4 * r, 4 * r + 4)), Array.from(single.data), `point ${r}`);
+    });
+    // One target for all: the same numbers.
+    const one = session.forwardSet(op, [x], { w, b }, [points[0], points[3]]);
+    assert.deepEqual(Array.from(one.data.subarray(4, 8)), Array.from(outputs.data.subarray(12, 16)));
+    const outside = expectPythonError(() => session.forwardSet(op, [x], { w, b }, [{ target: { param: "b" }, indices: [2], values: [0] }]), "bad-request");
+    assert.equal(outside.message, "forward_set: an index outside b's 2 entries");
+  });
+
+  test("backward_at: forward and k backwards in one call, nothing kept, as forward + backward_batch give", () => {
+    const op = session.load(layers, "affine", { params: ["w", "b"] });
+    const x = seq([2, 3], (i) => i / 3 - 1), w = seq([3, 2], (i) => Math.cos(i)), b = t([2], [0.5, -1]);
+    const gradOutputs = seq([3, 2, 2], (i) => Math.sin(i + 1));
+    const at = session.backwardAt(op, [x], { w, b }, gradOutputs);
+    const { output: out, handle } = session.forward(op, [x], { w, b });
+    const batch = session.backwardBatch(op, handle, gradOutputs);
+    session.release([handle]);
+    assert.deepEqual(Array.from(at.output.data), Array.from(out.data));
+    assert.deepEqual(Array.from(at.inputs[0]!.data), Array.from(batch.inputs[0]!.data));
+    assert.deepEqual(Array.from(at.params.w!.data), Array.from(batch.params.w!.data));
+    assert.deepEqual(at.params.b!.shape, [3, 2]);
   });
 
   test("print() in user code reaches onOutput, in order and before the call returns, and the protocol is intact", () => {

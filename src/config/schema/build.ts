@@ -20,6 +20,24 @@ const nested: Schema = {
 
 const positiveInt: Schema = { type: "integer", minimum: 1, errorMessage: "must be a positive integer" };
 
+/** A parameter's initial value: nested arrays, or `{ "shape": [...] }` for seeded values of that shape. */
+const paramValue: Schema = {
+  description: "Initial values as nested arrays, or { \"shape\": [...] } for seeded initial values of that shape.",
+  // The nested branch written out (not a $ref), so that its errors stay inside this anyOf for the loader.
+  anyOf: [
+    { type: ["number", "array"], items: { $ref: "#/definitions/nested" } },
+    {
+      type: "object",
+      required: ["shape"],
+      properties: {
+        shape: { description: "Dimensions of the parameter, e.g. [3, 4].", type: "array", items: { $ref: "#/definitions/positiveInt" }, errorMessage: "must be an array of positive integers" },
+      },
+      additionalProperties: false,
+    },
+  ],
+  errorMessage: "must be nested arrays of numbers, or { \"shape\": [...] } for seeded values",
+};
+
 function intSchema(min: number | undefined, spec?: AttrSpec): Schema {
   if (spec?.max !== undefined) return { type: "integer", ...bounds(spec), errorMessage: `must be an integer in ${rangeText(spec)}` };
   if (min === 1) return { ...positiveInt };
@@ -109,7 +127,7 @@ function opNodeSchema(op: OpDef): Schema {
   if (arity.text) inputs.errorMessage = `${op.name} ${arity.text}`;
   const paramNames = Object.keys(op.params ?? {});
   const params: Schema = {
-    properties: Object.fromEntries(paramNames.map((p) => [p, { description: `Initial value of ${op.name}'s ${p}.`, $ref: "#/definitions/nested" }])),
+    properties: Object.fromEntries(paramNames.map((p) => [p, { description: `Initial value of ${op.name}'s ${p} (nested arrays, or { "shape": [...] } for seeded values).`, $ref: "#/definitions/paramValue" }])),
     additionalProperties: false,
   };
   const properties: Schema = { id: true, op: true, inputs, params, ...Object.fromEntries(Object.entries(attrs).map(([k, s]) => [k, attrSchema(s)])) };
@@ -154,14 +172,14 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
       },
       output: { description: "Id of the node whose value is the loss (\"node:output\" for one output of a multi-output node). Default: the last node. A non-scalar output is reduced by a fixed seeded random projection.", type: "string", errorMessage: "must be a node id (a string)" },
       ops: {
-        description: "Custom ops from TypeScript modules: op name → \"./file.ts#exportName\" (relative to this file).",
+        description: "Custom ops: op name → \"./file.ts#exportName\" (a TypeScript module) or \"./file.py#name\" (a Python layer: a NumPy pair name_forward / name_backward, or a torch.autograd.Function subclass), relative to this file.",
         type: "object",
         additionalProperties: {
           type: "string",
           pattern: "^[^#]+#[A-Za-z_$][A-Za-z0-9_$]*$",
-          errorMessage: "must look like \"./file.ts#exportName\"",
+          errorMessage: "must look like \"./file.ts#exportName\" or \"./file.py#name\"",
         },
-        errorMessage: "must be an object mapping op names to \"./file.ts#exportName\"",
+        errorMessage: "must be an object mapping op names to \"./file.ts#exportName\" or \"./file.py#name\"",
       },
     },
     // Without a custom-op map every op must be a built-in one.
@@ -170,6 +188,7 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
     definitions: {
       nested,
       positiveInt,
+      paramValue,
       input: {
         description: "An input: { shape } drawn from N(0, 1) with the seed, { values } given, { shape, classes } integer labels in [0, classes), and \"constant\": true for a tensor that is never differentiated.",
         type: "object",
@@ -209,10 +228,10 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
             errorMessage: "must be an array of node or input ids",
           },
           params: {
-            description: "Initial parameter values, e.g. { \"W\": [[...]], \"b\": [...] }. Otherwise seeded initialisation.",
+            description: "Initial parameter values, e.g. { \"W\": [[...]], \"b\": [...] }, or { \"W\": { \"shape\": [3, 4] } } for seeded ones. Otherwise seeded initialisation. For a Python layer, the forward's arguments named here are its parameters.",
             type: "object",
-            additionalProperties: { $ref: "#/definitions/nested" },
-            errorMessage: "must be an object mapping parameter names to nested arrays",
+            additionalProperties: { $ref: "#/definitions/paramValue" },
+            errorMessage: "must be an object mapping parameter names to nested arrays (or { \"shape\": [...] })",
           },
         },
         allOf: builtins.map(opNodeSchema),

@@ -1,6 +1,7 @@
 /**
  * A node's parameters: the op's declared ones (shape from the input shapes),
- * fixed by "params" in the file or drawn with the seeded stream of the node.
+ * fixed by "params" in the file or drawn with the seeded stream of the node
+ * (also when the file gives only their shape: `{ "shape": [3, 4] }`).
  */
 import type { ParamSpec, ShapeContext } from "../op.js";
 import { ShapeError } from "../op.js";
@@ -9,7 +10,8 @@ import type { Rng } from "../random.js";
 import { fromNested, sameShape, shapeText, sizeOf, tensor, type Nested, type Tensor } from "../tensor.js";
 import { didYouMean } from "../suggest.js";
 import type { Resolved } from "./resolve.js";
-import { nestedShape, type Limits } from "./spec-values.js";
+import { checkShape, nestedShape, type Limits } from "./spec-values.js";
+import type { SpecPath } from "../network.js";
 
 /** One parameter, validated: its shape, and its values as written in the file or how to draw them. */
 export interface ParamPlan {
@@ -28,7 +30,7 @@ export function* planParams(r: Resolved, ctx: ShapeContext, limits: Limits): Gen
   const { op, spec: node, index: i } = r;
   const given = node.params;
   if (given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given)))
-    throw new NetworkError("\"params\" must be an object: name → nested array", ["nodes", i, "params"]);
+    throw new NetworkError("\"params\" must be an object: name → nested array (or { \"shape\": [...] })", ["nodes", i, "params"]);
   const specs = op.params ?? {};
   for (const key of Object.keys(given ?? {})) {
     if (!(key in specs)) {
@@ -44,14 +46,33 @@ export function* planParams(r: Resolved, ctx: ShapeContext, limits: Limits): Gen
     const shape = paramShape(r, spec, ctx);
     if (sizeOf(shape) > limits.maxSize) throw new NetworkError(`${node.id}.${name} would have shape ${shapeText(shape)} = ${sizeOf(shape)} values, over the limit of ${limits.maxSize}`, ["nodes", i]);
     limits.budget.add(`${node.id}.${name}`, shape, ["nodes", i]);
+    const path = ["nodes", i, "params", name];
     const fixed = given?.[name];
-    if (fixed !== undefined) {
-      const fixedShape = nestedShape(fixed, ["nodes", i, "params", name]);
-      if (!sameShape(fixedShape, shape))
-        throw new NetworkError(`${node.id}.${name} must have shape ${shapeText(shape)}, but the given values have shape ${shapeText(fixedShape)}`, ["nodes", i, "params", name]);
+    const init = spec.init ?? "uniform-fan-in";
+    if (isShapeOnly(fixed)) {
+      // Seeded, of a shape the file states: it must be the op's.
+      const stated = checkShape(fixed.shape, [...path, "shape"], limits.maxSize);
+      if (!sameShape(stated, shape)) throw new NetworkError(`${node.id}.${name} has shape ${shapeText(shape)}, not ${shapeText(stated)}`, [...path, "shape"]);
+      yield { name, shape, init };
+      continue;
     }
-    yield { name, shape, given: fixed, init: spec.init ?? "uniform-fan-in" };
+    if (fixed !== undefined) {
+      const fixedShape = nestedShape(fixed, path);
+      if (!sameShape(fixedShape, shape))
+        throw new NetworkError(`${node.id}.${name} must have shape ${shapeText(shape)}, but the given values have shape ${shapeText(fixedShape)}`, path);
+    }
+    yield { name, shape, given: fixed as Nested | undefined, init };
   }
+}
+
+/** `{ "shape": [...] }`: a parameter given by its shape alone, seeded like one not given. */
+export function isShapeOnly(v: unknown): v is { shape: unknown } {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && "shape" in v;
+}
+
+/** The shape a node's "params" entry gives a parameter (its values' or its `{ shape }`), validated at `path`. */
+export function givenParamShape(v: unknown, path: SpecPath, maxSize: number): number[] {
+  return isShapeOnly(v) ? checkShape(v.shape, [...path, "shape"], maxSize) : nestedShape(v, path);
 }
 
 function paramShape(r: Resolved, spec: ParamSpec, ctx: ShapeContext): number[] {

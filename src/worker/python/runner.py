@@ -3,7 +3,8 @@
 Started once per check as `PYTHON -u -B runner.py` by src/worker/python/session.ts. It loads the
 user's modules by path, resolves `file.py#name` to a NumPy pair (`name_forward` / `name_backward`)
 or a `torch.autograd.Function` subclass, and serves requests: forward (keeping the cache under a
-handle), backward, backward_batch, forward_batch (many perturbed forwards in one round trip),
+handle), backward, backward_batch, backward_at (forward and backward in one), forward_batch
+(many perturbed forwards in one round trip), forward_set, forward_many,
 release, shutdown. The protocol is described in README.md beside this file: frames of a JSON
 header and raw little-endian arrays, over the stdin/stdout pipes this process was started with.
 
@@ -810,8 +811,21 @@ def do_backward(request):
 def do_backward_batch(request):
     """backward for each of k upstream gradients (gradOutputs [k, *output shape]) of one forward:
     per argument a [k, *argument shape] array, or None when no call gave it a gradient."""
-    handle = get_handle(request)
-    douts = request["gradOutputs"]
+    return backward_rows(get_handle(request), request["gradOutputs"])
+
+
+def do_backward_at(request):
+    """forward at the given arguments, then backward_batch on its cache, keeping nothing: the
+    gradients of one node at one point in one round trip (what the engine's backward asks)."""
+    op = get_op(request)
+    call = make_call(op, request)
+    out, cache = op.call_forward(call.fresh_args(), keep=True)
+    reply = backward_rows(Handle(op, call, cache, out.shape), request["gradOutputs"])
+    reply["output"] = out
+    return reply
+
+
+def backward_rows(handle, douts):
     k = douts.shape[0] if douts.ndim else 0
     check_dout(handle, douts[0] if k else np.empty(handle.out_shape))
     stacked_inputs, stacked_params = {}, {}
@@ -894,18 +908,87 @@ def do_forward_batch(request):
     raise RunnerError("bad-request", "forward_batch: give perturb.indices or perturb.directions")
 
 
-def do_forward_many(request):
-    """The forward at k whole values of one argument (values [k, *argument shape]), every other
-    argument fixed: what an end-to-end difference feeds a node downstream of a perturbed entry."""
+def do_forward_set(request):
+    """The forward at k perturbed points in one round trip: at point r, entries indices[o_r:o_r+1] (flat,
+    row-major) of one argument set to values[o_r:o_r+1] (o = offsets, k + 1 of them), every other entry and
+    argument as given. The argument is `perturb.target` for every point, or `perturb.targets[r]` for point r
+    ({"input": i} or {"param": name}). The values are computed by the caller, so each point is exactly the
+    one it asked for. Returns outputs [k, *output shape]."""
     op = get_op(request)
     call = make_call(op, request)
-    replace = request["replace"]
-    position, base = float_argument(call, replace, "forward_many")
-    values = replace["values"]
-    if values.shape[1:] != base.shape:
-        raise RunnerError("bad-request", "forward_many: values of shape %s for %s of shape %s" % (
-            shape_text(values.shape), call.arg_names[position], shape_text(base.shape)))
-    return {"outputs": stacked_forwards(op, call, position, values.shape[0], lambda row, a: values[row].copy(), "another")}
+    perturb = request["perturb"]
+    offsets = np.asarray(perturb["offsets"], dtype=np.int64).reshape(-1)
+    indices = np.asarray(perturb["indices"], dtype=np.int64).reshape(-1)
+    values = np.asarray(perturb["values"], dtype=np.float64).reshape(-1)
+    k = offsets.size - 1
+    targets = perturb.get("targets") or [perturb.get("target")] * max(k, 0)
+    if k < 0 or len(targets) != k or offsets[0] != 0 or offsets[-1] != indices.size or indices.size != values.size or (k and (np.diff(offsets) < 0).any()):
+        raise RunnerError("bad-request", "forward_set: offsets, indices, values and targets do not agree")
+    if indices.size and indices.min() < 0:
+        raise RunnerError("bad-request", "forward_set: a negative index")
+    positions = {}
+    for target in targets:
+        key = json.dumps(target, sort_keys=True)
+        if key not in positions:
+            position, base = float_argument(call, target, "forward_set")
+            positions[key] = (position, base.size)
+    outputs = None
+    for row in range(k):
+        position, size = positions[json.dumps(targets[row], sort_keys=True)]
+        lo, hi = offsets[row], offsets[row + 1]
+        if hi > lo and indices[lo:hi].max() >= size:
+            raise RunnerError("bad-request", "forward_set: an index outside %s's %d entries" % (call.arg_names[position], size))
+        args = call.fresh_args()
+        flat = args[position].reshape(-1)  # a view: the fresh copy is C-ordered
+        flat[indices[lo:hi]] = values[lo:hi]
+        out, _ = op.call_forward(args, keep=False)
+        if outputs is None:
+            outputs = np.empty((k,) + out.shape)
+        elif out.shape != outputs.shape[1:]:
+            raise op.bad_return("forward", "out of shape %s at a perturbed %s, %s before" % (
+                shape_text(out.shape), call.arg_names[position], shape_text(outputs.shape[1:])))
+        outputs[row] = out
+    return {"outputs": outputs if outputs is not None else np.empty((0,))}
+
+
+def do_forward_many(request):
+    """The forward at k whole values of some arguments (`replace`: one {input|param, values [k, *argument
+    shape]} or a list of them, all with the same k), every other argument fixed: what an end-to-end
+    difference feeds a node downstream of a perturbed entry (one or more of its inputs changed as a whole)."""
+    op = get_op(request)
+    call = make_call(op, request)
+    replaces = request["replace"]
+    if isinstance(replaces, dict):
+        replaces = [replaces]
+    resolved = []
+    k = None
+    for replace in replaces:
+        position, base = float_argument(call, replace, "forward_many")
+        values = replace["values"]
+        if values.shape[1:] != base.shape:
+            raise RunnerError("bad-request", "forward_many: values of shape %s for %s of shape %s" % (
+                shape_text(values.shape), call.arg_names[position], shape_text(base.shape)))
+        if any(position == seen for seen, _ in resolved):
+            raise RunnerError("bad-request", "forward_many: %s replaced twice" % call.arg_names[position])
+        if k is not None and values.shape[0] != k:
+            raise RunnerError("bad-request", "forward_many: %d values for %s, %d for the others" % (values.shape[0], call.arg_names[position], k))
+        k = values.shape[0]
+        resolved.append((position, values))
+    if not resolved:
+        raise RunnerError("bad-request", "forward_many: nothing to replace")
+    outputs = None
+    for row in range(k):
+        args = call.fresh_args()
+        for position, values in resolved:
+            args[position] = values[row].copy()
+        out, _ = op.call_forward(args, keep=False)
+        if outputs is None:
+            outputs = np.empty((k,) + out.shape)
+        elif out.shape != outputs.shape[1:]:
+            raise op.bad_return("forward", "out of shape %s at another %s, %s before" % (
+                shape_text(out.shape), call.arg_names[resolved[0][0]], shape_text(outputs.shape[1:])))
+        outputs[row] = out
+    return {"outputs": outputs if outputs is not None else np.empty((0,))}
 
 
 def do_release(request):
@@ -921,8 +1004,10 @@ HANDLERS = {
     "forward": do_forward,
     "backward": do_backward,
     "backward_batch": do_backward_batch,
+    "backward_at": do_backward_at,
     "forward_batch": do_forward_batch,
     "forward_many": do_forward_many,
+    "forward_set": do_forward_set,
     "release": do_release,
 }
 

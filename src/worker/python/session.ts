@@ -102,6 +102,15 @@ export interface GradientResult {
   mutated: string[];
 }
 
+/** One forward argument: an input by position, or a parameter by name. */
+export type ArgumentRef = { input: number } | { param: string };
+
+/** k whole values of one argument ([k, ...its shape]), for forwardMany. */
+export type Replacement = ArgumentRef & { values: Tensor };
+
+// Not `"values" in replace`: an array has a `values` method too.
+const isReplacementList = (r: Replacement | readonly Replacement[]): r is readonly Replacement[] => Array.isArray(r);
+
 /** Which forward argument a batch perturbs, and how: entries by flat index, or whole directions. */
 export type Perturbation = ({ input: number } | { param: string }) & { h: number } & (
   | { indices: ArrayLike<number> }
@@ -302,6 +311,17 @@ export class PythonSession {
   }
 
   /**
+   * The gradients at one point, in one round trip and keeping nothing: forward at (inputs, params),
+   * then backward on its cache for each of k upstream gradients (`gradOutputs` [k, ...output shape]);
+   * each gradient [k, ...its shape] or null, and the forward's output.
+   */
+  backwardAt(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, gradOutputs: Tensor, options: CallOptions = {}): GradientResult & { output: Tensor } {
+    const w = new FrameWriter();
+    const r = this.call({ type: "backward_at", op: op.id, ...callArgs(w, inputs, params, options), gradOutputs: w.ref(gradOutputs) }, w, `backward of ${op.ref}`);
+    return { inputs: r.inputs as (Tensor | null)[], params: r.params as Record<string, Tensor | null>, mutated: [], output: r.output as Tensor };
+  }
+
+  /**
    * The forwards of one central-difference sweep over one argument, in one round trip: at a ± h·e_i
    * for each flat index i (or a ± h·v for each direction v), every other argument as given.
    */
@@ -316,15 +336,44 @@ export class PythonSession {
   }
 
   /**
-   * The forward at k whole values of one argument (`values` [k, ...its shape]), every other argument as
-   * given, in one round trip: the outputs [k, ...output shape]. For end-to-end differences, where an
-   * entry perturbed upstream changes this node's input as a whole.
+   * The forward at k whole values of one argument (`values` [k, ...its shape]), or of several (each with
+   * the same k), every other argument as given, in one round trip: the outputs [k, ...output shape]. For
+   * end-to-end differences, where an entry perturbed upstream changes this node's inputs as a whole.
    */
-  forwardMany(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, replace: ({ input: number } | { param: string }) & { values: Tensor }, options: CallOptions = {}): Tensor {
+  forwardMany(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, replace: Replacement | readonly Replacement[], options: CallOptions = {}): Tensor {
     const w = new FrameWriter();
-    const which = "input" in replace ? { input: replace.input } : { param: replace.param };
-    const r = this.call({ type: "forward_many", op: op.id, ...callArgs(w, inputs, params, options), replace: { ...which, values: w.ref(replace.values) } }, w, `forward of ${op.ref}`);
+    const one = (r: Replacement) => ({ ...("input" in r ? { input: r.input } : { param: r.param }), values: w.ref(r.values) });
+    const replaced = isReplacementList(replace) ? replace.map(one) : one(replace);
+    const r = this.call({ type: "forward_many", op: op.id, ...callArgs(w, inputs, params, options), replace: replaced }, w, `forward of ${op.ref}`);
     return r.outputs as Tensor;
+  }
+
+  /**
+   * The forward at k perturbed points in one round trip: at point r, the entries `indices` of one
+   * argument set to `values` (each point its own short list; the values as the caller computed them),
+   * every other entry and argument as given. The argument is `target` for every point, or
+   * `targets[r]` for point r. The outputs [k, ...output shape].
+   */
+  forwardSet(op: PythonOp, inputs: readonly Tensor[], params: Record<string, Tensor>, points: readonly { target: ArgumentRef; indices: ArrayLike<number>; values: ArrayLike<number> }[], options: CallOptions = {}): Tensor {
+    const w = new FrameWriter();
+    const offsets = new Float64Array(points.length + 1);
+    points.forEach((p, r) => (offsets[r + 1] = offsets[r] + p.indices.length));
+    const n = offsets[points.length];
+    const indices = new Float64Array(n), values = new Float64Array(n);
+    points.forEach((p, r) => {
+      indices.set(p.indices, offsets[r]);
+      values.set(p.values, offsets[r]);
+    });
+    const ref = (t: ArgumentRef) => ("input" in t ? { input: t.input } : { param: t.param });
+    const first = points[0] ? JSON.stringify(ref(points[0].target)) : "";
+    const same = points.every((p) => JSON.stringify(ref(p.target)) === first);
+    const perturb = {
+      ...(same ? { target: points[0] ? ref(points[0].target) : { input: 0 } } : { targets: points.map((p) => ref(p.target)) }),
+      offsets: w.ref({ shape: [offsets.length], data: offsets, int64: true }),
+      indices: w.ref({ shape: [n], data: indices, int64: true }),
+      values: w.ref({ shape: [n], data: values }),
+    };
+    return this.call({ type: "forward_set", op: op.id, ...callArgs(w, inputs, params, options), perturb }, w, `forward of ${op.ref}`).outputs as Tensor;
   }
 
   /** Drop cached forwards. */
