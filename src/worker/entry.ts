@@ -10,6 +10,19 @@ import "../config/typescript-support.js";
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 
+// What user code prints (console.log in a forward, process.stdout.write) goes to the parent as messages,
+// in order with the result: a worker's own stdout stream reaches the parent asynchronously, and the
+// last lines could arrive after the result, when the thread is already gone.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+    post({ type: "output", text });
+    const done = typeof encoding === "function" ? encoding : callback;
+    if (typeof done === "function") queueMicrotask(() => (done as () => void)());
+    return true;
+  }) as typeof stream.write;
+}
+
 async function main(): Promise<void> {
   const request = workerData as WorkerRequest;
   const result = await runTask(request, {
