@@ -136,6 +136,8 @@ export interface NodeSpec {
   inputs?: string[];
   /** Fixed initial values of params (otherwise seeded). */
   params?: Record<string, Nested>;
+  /** A name shared by the nodes of one block ("block1"): the graph draws them as one collapsible box. */
+  group?: string;
   /** Op attributes (units, axis, …). */
   [attr: string]: unknown;
 }

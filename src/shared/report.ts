@@ -74,6 +74,8 @@ export interface NodeReport {
   /** Why a node was skipped, or an error raised while checking it. */
   message?: string;
   location?: SourceLocation;
+  /** The block the node belongs to (the network file's "group"): the graph draws a group as one collapsible box. */
+  group?: string;
 }
 
 export interface GradientReport {
@@ -123,7 +125,7 @@ export interface Report {
 export interface GraphView {
   name: string;
   inputs: InputReport[];
-  nodes: (Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "params" | "location"> &
+  nodes: (Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "params" | "location" | "group"> &
     Partial<Pick<NodeReport, "status">>)[];
   output: string;
 }

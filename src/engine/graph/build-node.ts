@@ -48,7 +48,7 @@ export function addNode(b: Build, r: Resolved): void {
   const { plans, params } = nodeParams(b, r, ctx);
   const outputShape = r.op.outputShape ? declaredOutputShape(r, ctx) : []; // custom op without outputShape: found by running forward below
   if (r.op.builtin) checkClassCount(r, b.inputs, inputShapes);
-  const node: PlannedNode = { id: r.spec.id, op: r.op, inputs: r.inputs, attrs, params, inputShapes, outputShape, specIndex: r.index, labelInputs, plans };
+  const node: PlannedNode = { id: r.spec.id, op: r.op, inputs: r.inputs, attrs, params, inputShapes, outputShape, specIndex: r.index, labelInputs, plans, ...groupOf(r) };
   b.nodes.push(node);
   if (r.op.outputShape) {
     if (sizeOf(outputShape) > b.limits.maxSize) throw new NetworkError(`${r.spec.id}: output ${shapeText(outputShape)} has ${sizeOf(outputShape)} values, over the limit of ${b.limits.maxSize}`, ["nodes", r.index]);
@@ -101,5 +101,8 @@ export function graphNode(b: Build, n: PlannedNode): GraphNode {
     const ctx: ShapeContext = { inputShapes: n.inputShapes, attrs: n.attrs };
     n.params = Object.fromEntries(n.plans.map((p) => [p.name, makeParam(p, rng, ctx)]));
   }
-  return { id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: n.params, inputShapes: n.inputShapes, outputShape: n.outputShape, specIndex: n.specIndex, labelInputs: n.labelInputs };
+  return { id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: n.params, inputShapes: n.inputShapes, outputShape: n.outputShape, specIndex: n.specIndex, labelInputs: n.labelInputs, ...(n.group !== undefined ? { group: n.group } : {}) };
 }
+
+/** The node's "group" (checked by resolve.ts), present only when given. */
+const groupOf = (r: Resolved): { group?: string } => (typeof r.spec.group === "string" ? { group: r.spec.group } : {});

@@ -23,6 +23,8 @@ export interface GraphNode {
   specIndex: number;
   /** Input positions that must not be differentiated (labels). */
   labelInputs: Set<number>;
+  /** The block the node belongs to (the spec's "group"), drawn as one collapsible box. */
+  group?: string;
 }
 
 export interface Graph {
