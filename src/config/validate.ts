@@ -121,7 +121,7 @@ function translate(e: ErrorObject, root: unknown): SpecProblem {
       const op = opOf(root, path);
       const extraPath = [...path, extra];
       if (path.length === 2 && path[0] === "nodes" && op) {
-        const attrs = allowed.filter((k) => !["id", "op", "inputs", "params"].includes(k));
+        const attrs = allowed.filter((k) => !["id", "op", "inputs", "params", "group"].includes(k));
         const hint = suggestion ? `; did you mean ${quoted(suggestion)}?` : attrs.length ? ` (it takes: ${attrs.join(", ")})` : " (it takes none)";
         return { message: `${where}: unknown attribute ${quoted(extra)} for op ${quoted(op)}${hint}`, path: extraPath, target: "key" };
       }
