@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # npm test: every suite, with each set-up step done once.
 #
-#   1. the editor host (scripts/editor-host/install.sh; returns at once when installed)
+#   1. the editor host (scripts/editor-host/install.sh; returns at once when installed),
+#      and Debian's python3 with NumPy and PyTorch for the Python-layer tests
+#      (scripts/setup-python.sh; the same)
 #   2. one build, the production one that ships (scripts/build.mjs --production):
 #      the CLI tests, the browser tests, the editor tests and the .vsix all run it
 #   3. the editor tests' bundle (scripts/editor-host/build-tests.mjs)
@@ -25,6 +27,7 @@ step() {
 trap 'echo "== npm test: times"; for t in "${TIMES[@]}"; do echo "   $t"; done; echo "   total          $(( $(date +%s) - T0 ))s"' EXIT
 
 step "editor host" bash scripts/editor-host/install.sh
+step "python" bash scripts/setup-python.sh
 step "build" node scripts/build.mjs --production
 step "build tests" node scripts/editor-host/build-tests.mjs
 step "typecheck" npm run --silent typecheck

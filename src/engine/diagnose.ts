@@ -5,6 +5,7 @@
  * understands, in the lecture's notation.
  */
 import type { Diagnosis } from "../shared/report.js";
+import type { DiagnosisHints } from "./op.js";
 import { passes, type Tolerance } from "./compare.js";
 import { strides, unravel } from "./tensor.js";
 
@@ -22,7 +23,8 @@ export interface DiagnoseInput {
   wrtShape: number[];
   /** For an end-to-end gradient: the flat index of every entry. */
   index?: ArrayLike<number>;
-  op?: string;
+  /** What the op says a diagnosis may add about it (`diagnosisHintsOf(op)` in ops/index.ts), by kind. */
+  hints?: DiagnosisHints;
   /** Batch size, to name a forgotten 1/B. */
   batch?: number;
 }
@@ -100,7 +102,7 @@ function offDiagonalMissing(input: DiagnoseInput, tol: Tolerance): Diagnosis | u
   const { what } = input;
   const offDiagonal = missingOffDiagonal(input, tol);
   if (offDiagonal)
-    return { kind: "missing-off-diagonal", detail: `the analytic ${what} has its diagonal right but every off-diagonal entry (j ≠ k) is zero where the numeric one is not${input.op === "softmax" || /softmax/i.test(input.op ?? "") ? ": dL/dl is missing the j ≠ a terms of the softmax Jacobian — only the diagonal pⱼ(1 − pⱼ) is there; ∂pⱼ/∂lₖ = pⱼ(δⱼₖ − pₖ) also has −pⱼpₖ for j ≠ k" : ": the backward treats each output as depending on its own input only"}.` };
+    return { kind: "missing-off-diagonal", detail: `the analytic ${what} has its diagonal right but every off-diagonal entry (j ≠ k) is zero where the numeric one is not: ${input.hints?.["missing-off-diagonal"] ?? "the backward treats each output as depending on its own input only"}.` };
   return undefined;
 }
 

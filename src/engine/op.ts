@@ -8,6 +8,8 @@
  */
 import type { Tensor } from "./tensor.js";
 import type { Rng } from "./random.js";
+import type { DiagnosisKind } from "../shared/report.js";
+import type { IncrementalRule } from "./incremental/rule.js";
 
 export type Attrs = Record<string, unknown>;
 
@@ -60,6 +62,24 @@ export interface ParamSpec {
   enabled?: (attrs: Attrs) => boolean;
 }
 
+/**
+ * Which output entries an input entry reaches: what the incremental evaluator
+ * needs to recompute only the entries a perturbation changes (built-ins only; a
+ * custom op is always recomputed whole, whatever it declares).
+ * - `elementwise`: one input, y[i] depends on x[i] alone; the op's forward on a
+ *   gathered [n] vector of entries gives those n outputs.
+ * - `broadcast`: two inputs with the trailing-dims broadcast, y[i] = f(a[i], b[i mod |b|]);
+ *   the forward on two gathered [n] vectors gives those n outputs.
+ * - `rowwise`: one input; each row along one axis is computed on its own (the
+ *   axis the attribute `axisAttr` names, else always the last). The evaluator goes
+ *   sparse when that axis is the last one: the forward on the gathered changed rows
+ *   [r, D] (with `axisAttr` set to −1) gives those r rows.
+ */
+export type Locality = { kind: "elementwise" } | { kind: "broadcast" } | { kind: "rowwise"; axisAttr?: string };
+
+/** Sentences a diagnosis may add for this op, by diagnosis kind (e.g. softmax's missing −pⱼpₖ terms). */
+export type DiagnosisHints = Partial<Record<DiagnosisKind, string>>;
+
 export interface OpDef {
   name: string;
   /** Built-in ops carry these; custom ops may leave them out. */
@@ -82,6 +102,21 @@ export interface OpDef {
   jacobian?: (ctx: ForwardContext & { output: Tensor }) => JacobianResult;
   /** Where a custom op was defined (file:line:col), for messages. */
   definedAt?: string;
+  /**
+   * Built-ins: which output entries an input entry reaches (the incremental evaluator's sparse paths).
+   * @internal
+   */
+  locality?: Locality;
+  /**
+   * Built-ins: an op's own sparse rule for the incremental evaluator (linear's rank-1 updates).
+   * @internal
+   */
+  incremental?: IncrementalRule;
+  /**
+   * What a diagnosis of this op may add, by kind (built-ins: softmax's sentence for a missing off-diagonal).
+   * @internal
+   */
+  diagnosisHints?: DiagnosisHints;
 }
 
 /** A shape problem, with a message that names both shapes. The loader adds the location. */

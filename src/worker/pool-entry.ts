@@ -24,7 +24,7 @@ parentPort!.on("message", (m: PoolMessage) => {
     if (c >= chunks) return;
     Atomics.store(control, STATE + c, CLAIMED);
     try {
-      evaluator!.entriesInto(name, indices, c * chunk, Math.min(n, (c + 1) * chunk), h, plus, minus);
+      evaluator!.entriesInto({ name, indices, from: c * chunk, to: Math.min(n, (c + 1) * chunk), h, plus, minus });
       Atomics.store(control, STATE + c, FINISHED);
     } catch {
       // The calling thread does this chunk again and meets the error itself.
@@ -50,7 +50,7 @@ function warmUp(ev: IncrementalEvaluator, graph: ReturnType<typeof graphFromData
   for (let round = 0; round < 20 && performance.now() - t0 < 50; round++)
     for (const name of names) {
       const plus = new Float64Array(4), minus = new Float64Array(4);
-      ev.entriesInto(name, [0, 1, 2, 3].map((k) => (k + round * 4) % Math.max(1, sizeOfName(graph, name))), 0, 4, 1e-6, plus, minus);
+      ev.entriesInto({ name, indices: [0, 1, 2, 3].map((k) => (k + round * 4) % Math.max(1, sizeOfName(graph, name))), from: 0, to: 4, h: 1e-6, plus, minus });
     }
 }
 

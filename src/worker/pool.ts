@@ -135,7 +135,7 @@ export class PooledEvaluator implements EndToEndEvaluator {
     while (first < n) {
       const to = Math.min(n, first + step);
       const t0 = performance.now();
-      this.local.entriesInto(name, indices, first, to, h, plus, minus);
+      this.local.entriesInto({ name, indices, from: first, to, h, plus, minus });
       perEntry = (performance.now() - t0) / 1000 / (to - first);
       first = to;
       progress?.(first);
@@ -164,7 +164,7 @@ export class PooledEvaluator implements EndToEndEvaluator {
     const run = (c: number) => {
       this.stats.callerChunks++;
       const from = c * chunk, to = Math.min(rest, from + chunk);
-      this.local.entriesInto(name, job.indices, from, to, h, job.plus, job.minus);
+      this.local.entriesInto({ name, indices: job.indices, from, to, h, plus: job.plus, minus: job.minus });
       Atomics.store(control, STATE + c, FINISHED);
       Atomics.add(control, DONE, 1);
     };

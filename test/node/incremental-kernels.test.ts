@@ -1,7 +1,8 @@
 /**
- * The linear and matmul kernels give, bit for bit, the numbers of the plain
- * textbook loops (each output one sum, its terms added in index order; zero
- * upstream entries skipped where the plain backward skips them). The incremental
+ * The kernels of src/engine/ops/kernels.ts (the products behind linear and
+ * matmul) give, bit for bit, the numbers of the plain textbook loops (each output
+ * one sum, its terms added in index order; zero upstream entries skipped where the
+ * plain backward skips them), and the ops are those kernels. The incremental
  * evaluator relies on it: it recomputes rows and columns with the op's own
  * forward and must agree with a whole forward pass, and a faster kernel must not
  * move a single digit of a reported finite difference.
@@ -10,6 +11,9 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { linear } from "../../src/engine/ops/linear.js";
 import { matmul } from "../../src/engine/ops/matmul.js";
+import {
+  batchedMatmul, batchedMatmulTransA, batchedMatmulTransB, matmulSparseA, matmulTransASparse, matmulTransB, sumRows,
+} from "../../src/engine/ops/kernels.js";
 import { Rng } from "../../src/engine/random.js";
 import type { Tensor } from "../../src/engine/tensor.js";
 
@@ -78,17 +82,27 @@ describe("kernels: the plain loops' numbers, bit for bit", () => {
         for (const nIn of [1, 2, 3, 4, 5, 8, 9]) {
           const x = randomTensor(rng, [rows, nIn]), W = randomTensor(rng, [units, nIn]), b = randomTensor(rng, [units]);
           for (const bias of [true, false]) {
-            const y = linear.forward({ inputs: [x], params: { W, b }, attrs: { units, bias } });
-            assertBitIdentical(y.data, linearForwardPlain(x.data, W.data, bias ? b.data : undefined, rows, units, nIn), `y (${rows}×${nIn} → ${units}, bias ${bias})`);
+            const y = matmulTransB(x.data, W.data, { m: rows, k: nIn, n: units }, bias ? b.data : undefined); // x·Wᵀ + b
+            assertBitIdentical(y, linearForwardPlain(x.data, W.data, bias ? b.data : undefined, rows, units, nIn), `y (${rows}×${nIn} → ${units}, bias ${bias})`);
+            const op = linear.forward({ inputs: [x], params: { W, b }, attrs: { units, bias } });
+            assertBitIdentical(op.data, y, `linear.forward is the kernel (${rows}×${nIn} → ${units}, bias ${bias})`);
           }
           for (const zeros of [0, 0.5, 1 - 1 / (rows * units)]) {
             const g = randomTensor(rng, [rows, units], zeros);
-            const got = linear.backward!({ inputs: [x], params: { W, b }, attrs: { units }, output: g, gradOutput: g });
+            const got = {
+              dx: matmulSparseA(g.data, W.data, { m: rows, k: units, n: nIn }), // g·W
+              dW: matmulTransASparse(g.data, x.data, { m: units, k: rows, n: nIn }), // gᵀ·x
+              db: sumRows(g.data, rows, units), // Σ_b g
+            };
             const want = linearBackwardPlain(x.data, W.data, g.data, rows, units, nIn);
             const where = `(${rows}×${nIn} → ${units}, ${zeros} zeros)`;
-            assertBitIdentical(got.inputs![0]!.data, want.dx, `dx ${where}`);
-            assertBitIdentical(got.params!.W.data, want.dW, `dW ${where}`);
-            assertBitIdentical(got.params!.b.data, want.db, `db ${where}`);
+            assertBitIdentical(got.dx, want.dx, `dx ${where}`);
+            assertBitIdentical(got.dW, want.dW, `dW ${where}`);
+            assertBitIdentical(got.db, want.db, `db ${where}`);
+            const op = linear.backward!({ inputs: [x], params: { W, b }, attrs: { units }, output: g, gradOutput: g });
+            assertBitIdentical(op.inputs![0]!.data, got.dx, `linear.backward's dx is the kernel ${where}`);
+            assertBitIdentical(op.params!.W.data, got.dW, `linear.backward's dW is the kernel ${where}`);
+            assertBitIdentical(op.params!.b.data, got.db, `linear.backward's db is the kernel ${where}`);
           }
         }
   });
@@ -108,12 +122,19 @@ describe("kernels: the plain loops' numbers, bit for bit", () => {
       const B = randomTensor(rng, shared ? [k, n] : [batch, k, n]);
       const G = randomTensor(rng, batch === 1 ? [m, n] : [batch, m, n], 0.3);
       const want = matmulPlain(A.data, B.data, G.data, batch, m, k, n, shared);
-      const C = matmul.forward({ inputs: [A, B], params: {}, attrs: {} });
-      const grads = matmul.backward!({ inputs: [A, B], params: {}, attrs: {}, output: C, gradOutput: G });
+      const dims = { batch, m, k, n, sharedB: shared };
+      const C = batchedMatmul(A.data, B.data, dims); // A·B
+      const dA = batchedMatmulTransB(G.data, B.data, dims); // g·Bᵀ
+      const dB = batchedMatmulTransA(A.data, G.data, dims); // Aᵀ·g
       const where = `(${batch}×${m}×${k} · ${shared ? "" : `${batch}×`}${k}×${n})`;
-      assertBitIdentical(C.data, want.C, `C ${where}`);
-      assertBitIdentical(grads.inputs![0]!.data, want.dA, `dA ${where}`);
-      assertBitIdentical(grads.inputs![1]!.data, want.dB, `dB ${where}`);
+      assertBitIdentical(C, want.C, `C ${where}`);
+      assertBitIdentical(dA, want.dA, `dA ${where}`);
+      assertBitIdentical(dB, want.dB, `dB ${where}`);
+      const op = matmul.forward({ inputs: [A, B], params: {}, attrs: {} });
+      const grads = matmul.backward!({ inputs: [A, B], params: {}, attrs: {}, output: op, gradOutput: G });
+      assertBitIdentical(op.data, C, `matmul.forward is the kernel ${where}`);
+      assertBitIdentical(grads.inputs![0]!.data, dA, `matmul.backward's dA is the kernel ${where}`);
+      assertBitIdentical(grads.inputs![1]!.data, dB, `matmul.backward's dB is the kernel ${where}`);
     }
   });
 });

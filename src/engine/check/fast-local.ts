@@ -5,6 +5,7 @@ import type { JacobianReport } from "../../shared/report.js";
 import type { Tensor } from "../tensor.js";
 import { forwardWith, type LocalCheck, type Wrt } from "./local-node.js";
 import { finite, maxAbs } from "./summary.js";
+import { diagnosisHintsOf } from "../ops/index.js";
 
 /** `u`: the random upstream gradient; `uJ`: backward(u) for this input or parameter, uᵀJ. */
 export function fastLocal(check: LocalCheck, w: Wrt, u: Tensor, uJ: Tensor | null): JacobianReport {
@@ -38,6 +39,6 @@ export function fastLocal(check: LocalCheck, w: Wrt, u: Tensor, uJ: Tensor | nul
     rowIndices: [], colIndices: [], analytic: [], numeric: [], checked: 1, status, maxRelError: finite(rel),
     worst: [{ index: [], analytic: a, numeric: n, relError: finite(rel), status }],
   };
-  if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, op: node.op.name }, tol);
+  if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, hints: diagnosisHintsOf(node.op) }, tol);
   return report;
 }

@@ -13,6 +13,7 @@ import { fastLocal } from "./fast-local.js";
 import { backwardOf, batchOf, forwardWith, gradOf, wrtsOf, type LocalCheck, type Wrt } from "./local-node.js";
 import { probeUpstream } from "./reentrancy.js";
 import { range, summarise } from "./summary.js";
+import { diagnosisHintsOf } from "../ops/index.js";
 
 
 export interface LocalResult {
@@ -134,7 +135,7 @@ function jacobianReport(check: LocalCheck, p: JacobianPlan, arows: AnalyticRows)
   if (summary.status === "fail") {
     report.diagnosis = diagnose({
       analytic: A, numeric: N, rows: rowOf, cols: colOf, outputShape: output.shape, wrtShape: w.tensor.shape,
-      what: `∂${node.id}/∂${w.name}`, op: node.op.name, batch: batchOf(inputs),
+      what: `∂${node.id}/∂${w.name}`, hints: diagnosisHintsOf(node.op), batch: batchOf(inputs),
     }, tol);
   }
   return report;

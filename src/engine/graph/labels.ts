@@ -2,6 +2,7 @@
 import { NetworkError, type NodeSpec, type SpecPath } from "../network.js";
 import { shapeText } from "../tensor.js";
 import type { Resolved } from "./resolve.js";
+import { labelOpsInWords } from "../ops/index.js";
 
 /**
  * The input positions of a node that hold labels (never differentiated): the
@@ -16,7 +17,7 @@ export function labelPositions(r: Resolved, labels: Set<string>): Set<number> {
     if (labelPositions.has(k) && !isLabelInput)
       throw new NetworkError(`${r.op.name} takes class labels as input ${k + 1}, but '${name}' is not a "classes" input`, inputPath(r, k));
     if (!labelPositions.has(k) && isLabelInput) {
-      if (r.op.builtin) throw new NetworkError(`'${name}' holds class labels; ${r.op.name} cannot take it as input ${k + 1} (labels go to cross_entropy, nll or softmax_cross_entropy)`, inputPath(r, k));
+      if (r.op.builtin) throw new NetworkError(`'${name}' holds class labels; ${r.op.name} cannot take it as input ${k + 1} (labels go to ${labelOpsInWords})`, inputPath(r, k));
       labelPositions.add(k); // a custom op may read labels; they are never differentiated
     }
   });

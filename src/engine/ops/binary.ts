@@ -23,6 +23,7 @@ export const add: OpDef = {
   summary: "a + b, elementwise; b may be a trailing-dims suffix of a ([B, H] + [H])",
   formula: "dL/da = g; dL/db = g (summed over the broadcast leading dims)",
   arity: 2,
+  locality: { kind: "broadcast" },
   outputShape: (ctx) => checkSuffix("add", ctx),
   forward: ({ inputs: [a, b] }) => {
     const y = zerosOf(a), ad = a.data, bd = b.data, yd = y.data, m = bd.length, r = repeats(a, b);
@@ -43,6 +44,7 @@ export const sub: OpDef = {
   summary: "a − b, elementwise; b may be a trailing-dims suffix of a",
   formula: "dL/da = g; dL/db = −g (summed over the broadcast leading dims)",
   arity: 2,
+  locality: { kind: "broadcast" },
   outputShape: (ctx) => checkSuffix("sub", ctx),
   forward: ({ inputs: [a, b] }) => {
     const y = zerosOf(a), ad = a.data, bd = b.data, yd = y.data, m = bd.length, r = repeats(a, b);
@@ -63,6 +65,7 @@ export const mul: OpDef = {
   summary: "a ⊙ b, elementwise; b may be a trailing-dims suffix of a",
   formula: "dL/da = g ⊙ b; dL/db = g ⊙ a (summed over the broadcast leading dims)",
   arity: 2,
+  locality: { kind: "broadcast" },
   outputShape: (ctx) => checkSuffix("mul", ctx),
   forward: ({ inputs: [a, b] }) => {
     const y = zerosOf(a), ad = a.data, bd = b.data, yd = y.data, m = bd.length, r = repeats(a, b);

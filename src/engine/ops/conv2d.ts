@@ -42,13 +42,20 @@ function outSize(x: number[], g: Geometry): [number, number] {
   return [Math.floor((x[2] + 2 * g.ph - g.kh) / g.sh) + 1, Math.floor((x[3] + 2 * g.pw - g.kw) / g.sw) + 1];
 }
 
+/** One spatial axis: padding p, stride s, input size n, output size outN. */
+interface Axis {
+  p: number;
+  s: number;
+  n: number;
+  outN: number;
+}
+
 /*
  * Output rows i (or columns) for which kernel offset u lands inside x, not in the padding:
  * 0 ≤ i·s − p + u ≤ n − 1, intersected with [0, outN); as [firstValid, endValid).
  */
-const firstValid = (u: number, p: number, s: number): number => Math.max(0, Math.ceil((p - u) / s));
-const endValid = (u: number, p: number, s: number, n: number, outN: number): number =>
-  Math.min(outN, Math.floor((n - 1 + p - u) / s) + 1);
+const firstValid = (u: number, { p, s }: Axis): number => Math.max(0, Math.ceil((p - u) / s));
+const endValid = (u: number, { p, s, n, outN }: Axis): number => Math.min(outN, Math.floor((n - 1 + p - u) / s) + 1);
 
 export const conv2d: OpDef = {
   name: "conv2d",
@@ -93,6 +100,7 @@ export const conv2d: OpDef = {
     if (W.shape[1] !== C) throw new ShapeError(`conv2d expects x with ${W.shape[1]} channels to match W ${shapeText(W.shape)}, got x ${shapeText(x.shape)}`, 0);
     const [Ho, Wo] = outSize(x.shape, geo);
     const X = x.data, K = W.data, Y = new Float64Array(B * F * Ho * Wo);
+    const rowsAxis: Axis = { p: ph, s: sh, n: H, outN: Ho }, colsAxis: Axis = { p: pw, s: sw, n: Wd, outN: Wo };
     // Loop order: one kernel weight at a time over a whole output plane, so the
     // innermost loop is long and walks memory in order (no im2col buffer).
     for (let b = 0; b < B; b++)
@@ -101,9 +109,9 @@ export const conv2d: OpDef = {
         if (bias) Y.fill(bias[f], yo, yo + Ho * Wo);
         for (let c = 0; c < C; c++)
           for (let u = 0; u < kh; u++) {
-            const i0 = firstValid(u, ph, sh), i1 = endValid(u, ph, sh, H, Ho);
+            const i0 = firstValid(u, rowsAxis), i1 = endValid(u, rowsAxis);
             for (let v = 0; v < kw; v++) {
-              const j0 = firstValid(v, pw, sw), j1 = endValid(v, pw, sw, Wd, Wo);
+              const j0 = firstValid(v, colsAxis), j1 = endValid(v, colsAxis);
               const w = K[((f * C + c) * kh + u) * kw + v];
               for (let i = i0; i < i1; i++) {
                 const xr = ((b * C + c) * H + i * sh - ph + u) * Wd - pw + v, yr = yo + i * Wo;
@@ -121,6 +129,7 @@ export const conv2d: OpDef = {
     const [B, C, H, Wd] = x.shape, F = W.shape[0];
     const [Ho, Wo] = outSize(x.shape, geo);
     const X = x.data, K = W.data, G = g.data;
+    const rowsAxis: Axis = { p: ph, s: sh, n: H, outN: Ho }, colsAxis: Axis = { p: pw, s: sw, n: Wd, outN: Wo };
     const dx = new Float64Array(X.length), dW = new Float64Array(K.length), db = new Float64Array(F);
     for (let b = 0; b < B; b++)
       for (let f = 0; f < F; f++) {
@@ -128,9 +137,9 @@ export const conv2d: OpDef = {
         for (let k = 0; k < Ho * Wo; k++) db[f] += G[yo + k]; // dL/db_f = Σ_{b,i,j} g
         for (let c = 0; c < C; c++)
           for (let u = 0; u < kh; u++) {
-            const i0 = firstValid(u, ph, sh), i1 = endValid(u, ph, sh, H, Ho);
+            const i0 = firstValid(u, rowsAxis), i1 = endValid(u, rowsAxis);
             for (let v = 0; v < kw; v++) {
-              const j0 = firstValid(v, pw, sw), j1 = endValid(v, pw, sw, Wd, Wo);
+              const j0 = firstValid(v, colsAxis), j1 = endValid(v, colsAxis);
               const at = ((f * C + c) * kh + u) * kw + v, w = K[at];
               let dw = 0;
               for (let i = i0; i < i1; i++) {

@@ -1,174 +1,85 @@
 /**
  * Elementwise unary ops y = f(x): relu, leaky_relu, sigmoid, tanh, exp, log, softplus.
- *
- * The Jacobian of each is diagonal, so the backward is dL/dx = g ⊙ f′(x), where
- * g = dL/dy is the upstream gradient. Where f′ can be written with the output y
- * (sigmoid, tanh, exp) the backward reads the saved output instead of recomputing f.
+ * Each is its two formulas (./unary.ts): f, and dL/dx = g ⊙ f′ per entry. Where f′
+ * can be written with the output y (sigmoid, tanh, exp) it reads the saved output
+ * instead of recomputing f.
  */
-import type { AttrSpec, OpDef } from "../op.js";
-import type { Tensor } from "../tensor.js";
+import type { AttrSpec } from "../op.js";
+import { unaryOp } from "./unary.js";
 import { attr } from "./util.js";
 
-const like = (t: Tensor): Tensor => ({ shape: [...t.shape], data: new Float64Array(t.data.length) });
-const sameShape = ({ inputShapes }: { inputShapes: number[][] }): number[] => [...inputShapes[0]];
+/** σ(v) in the form that never overflows e^(·). */
+const sigma = (v: number): number => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
 
-export const relu: OpDef = {
+export const relu = unaryOp({
   name: "relu",
-  builtin: true,
   summary: "max(x, 0), elementwise",
   formula: "dL/dx = g ⊙ [x > 0]  (subgradient 0 at x = 0)",
-  arity: 1,
-  outputShape: sameShape,
-  forward: ({ inputs: [x] }) => {
-    const y = like(x), xd = x.data, yd = y.data;
-    for (let i = 0; i < xd.length; i++) yd[i] = xd[i] > 0 ? xd[i] : 0;
-    return y;
-  },
-  backward: ({ inputs: [x], gradOutput: g }) => {
-    const dx = like(x), xd = x.data, gd = g.data, dd = dx.data;
-    // NOTE: at x = 0 we take the subgradient 0 (as PyTorch does); the checker reports that point as a kink.
-    for (let i = 0; i < xd.length; i++) dd[i] = xd[i] > 0 ? gd[i] : 0;
-    return { inputs: [dx] };
-  },
-};
+  f: (x) => (x > 0 ? x : 0),
+  // NOTE: at x = 0 we take the subgradient 0 (as PyTorch does); the checker reports that point as a kink.
+  dx: (g, x) => (x > 0 ? g : 0),
+});
 
 const leakyAttrs: Record<string, AttrSpec> = {
   slope: { type: "number", default: 0.01, doc: "Slope for x < 0 (y = slope·x there)." },
 };
 
-export const leaky_relu: OpDef = {
+export const leaky_relu = unaryOp({
   name: "leaky_relu",
-  builtin: true,
   summary: "x for x > 0, slope·x otherwise (slope default 0.01)",
   formula: "dL/dx = g ⊙ (1 if x > 0 else slope)  (slope at x = 0)",
-  arity: 1,
   attrs: leakyAttrs,
-  outputShape: sameShape,
-  forward: ({ inputs: [x], attrs }) => {
-    const slope = attr<number>(leakyAttrs, attrs, "slope");
-    const y = like(x), xd = x.data, yd = y.data;
-    for (let i = 0; i < xd.length; i++) yd[i] = xd[i] > 0 ? xd[i] : slope * xd[i];
-    return y;
-  },
-  backward: ({ inputs: [x], attrs, gradOutput: g }) => {
-    const slope = attr<number>(leakyAttrs, attrs, "slope");
-    const dx = like(x), xd = x.data, gd = g.data, dd = dx.data;
-    // NOTE: at x = 0 we take the left slope (the same side relu's 0 comes from).
-    for (let i = 0; i < xd.length; i++) dd[i] = xd[i] > 0 ? gd[i] : slope * gd[i];
-    return { inputs: [dx] };
-  },
-};
+  constant: (attrs) => attr<number>(leakyAttrs, attrs, "slope"),
+  f: (x, slope) => (x > 0 ? x : slope * x),
+  // NOTE: at x = 0 we take the left slope (the same side relu's 0 comes from).
+  dx: (g, x, _y, slope) => (x > 0 ? g : slope * g),
+});
 
-export const sigmoid: OpDef = {
+export const sigmoid = unaryOp({
   name: "sigmoid",
-  builtin: true,
   summary: "σ(x) = 1 / (1 + e^(−x)), elementwise",
   formula: "dσ/dx = σ(1 − σ); dL/dx = g ⊙ y ⊙ (1 − y)",
-  arity: 1,
-  outputShape: sameShape,
-  forward: ({ inputs: [x] }) => {
-    const y = like(x), xd = x.data, yd = y.data;
-    for (let i = 0; i < xd.length; i++) {
-      const v = xd[i];
-      // Two forms so that e^(·) never overflows.
-      if (v >= 0) yd[i] = 1 / (1 + Math.exp(-v));
-      else {
-        const e = Math.exp(v);
-        yd[i] = e / (1 + e);
-      }
-    }
-    return y;
+  // Two forms so that e^(·) never overflows.
+  f: (x) => {
+    if (x >= 0) return 1 / (1 + Math.exp(-x));
+    const e = Math.exp(x);
+    return e / (1 + e);
   },
-  backward: ({ output: y, gradOutput: g }) => {
-    const dx = like(y), yd = y.data, gd = g.data, dd = dx.data;
-    for (let i = 0; i < yd.length; i++) dd[i] = gd[i] * yd[i] * (1 - yd[i]);
-    return { inputs: [dx] };
-  },
-};
+  dx: (g, _x, y) => g * y * (1 - y),
+});
 
-export const tanh: OpDef = {
+export const tanh = unaryOp({
   name: "tanh",
-  builtin: true,
   summary: "tanh(x), elementwise",
   formula: "d tanh/dx = 1 − tanh²; dL/dx = g ⊙ (1 − y²)",
-  arity: 1,
-  outputShape: sameShape,
-  forward: ({ inputs: [x] }) => {
-    const y = like(x), xd = x.data, yd = y.data;
-    for (let i = 0; i < xd.length; i++) yd[i] = Math.tanh(xd[i]);
-    return y;
-  },
-  backward: ({ output: y, gradOutput: g }) => {
-    const dx = like(y), yd = y.data, gd = g.data, dd = dx.data;
-    for (let i = 0; i < yd.length; i++) dd[i] = gd[i] * (1 - yd[i] * yd[i]);
-    return { inputs: [dx] };
-  },
-};
+  f: Math.tanh,
+  dx: (g, _x, y) => g * (1 - y * y),
+});
 
-export const exp: OpDef = {
+export const exp = unaryOp({
   name: "exp",
-  builtin: true,
   summary: "e^x, elementwise",
   formula: "d eˣ/dx = eˣ; dL/dx = g ⊙ y",
-  arity: 1,
-  outputShape: sameShape,
-  forward: ({ inputs: [x] }) => {
-    const y = like(x), xd = x.data, yd = y.data;
-    for (let i = 0; i < xd.length; i++) yd[i] = Math.exp(xd[i]);
-    return y;
-  },
-  backward: ({ output: y, gradOutput: g }) => {
-    const dx = like(y), yd = y.data, gd = g.data, dd = dx.data;
-    for (let i = 0; i < yd.length; i++) dd[i] = gd[i] * yd[i];
-    return { inputs: [dx] };
-  },
-};
+  f: Math.exp,
+  dx: (g, _x, y) => g * y,
+});
 
-export const log: OpDef = {
+export const log = unaryOp({
   name: "log",
-  builtin: true,
   summary: "natural log ln(x), elementwise (x > 0)",
   formula: "d ln x/dx = 1/x; dL/dx = g ⊘ x",
-  arity: 1,
-  outputShape: sameShape,
-  forward: ({ inputs: [x] }) => {
-    const y = like(x), xd = x.data, yd = y.data;
-    // x ≤ 0 gives −Infinity / NaN, which the checker reports as non-finite rather than hiding it.
-    for (let i = 0; i < xd.length; i++) yd[i] = Math.log(xd[i]);
-    return y;
-  },
-  backward: ({ inputs: [x], gradOutput: g }) => {
-    const dx = like(x), xd = x.data, gd = g.data, dd = dx.data;
-    for (let i = 0; i < xd.length; i++) dd[i] = gd[i] / xd[i];
-    return { inputs: [dx] };
-  },
-};
+  // x ≤ 0 gives −Infinity / NaN, which the checker reports as non-finite rather than hiding it.
+  f: Math.log,
+  dx: (g, x) => g / x,
+});
 
-export const softplus: OpDef = {
+export const softplus = unaryOp({
   name: "softplus",
-  builtin: true,
   summary: "ln(1 + e^x), elementwise (a smooth relu)",
   formula: "d softplus/dx = σ(x); dL/dx = g ⊙ σ(x)",
-  arity: 1,
-  outputShape: sameShape,
-  forward: ({ inputs: [x] }) => {
-    const y = like(x), xd = x.data, yd = y.data;
-    // ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|)): no overflow for large x, no lost digits for very negative x.
-    for (let i = 0; i < xd.length; i++) {
-      const v = xd[i];
-      yd[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
-    }
-    return y;
-  },
-  backward: ({ inputs: [x], gradOutput: g }) => {
-    const dx = like(x), xd = x.data, gd = g.data, dd = dx.data;
-    for (let i = 0; i < xd.length; i++) {
-      const v = xd[i];
-      const s = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
-      dd[i] = gd[i] * s;
-    }
-    return { inputs: [dx] };
-  },
-};
+  // ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|)): no overflow for large x, no lost digits for very negative x.
+  f: (x) => (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x))),
+  dx: (g, x) => g * sigma(x),
+});
 
-export const elementwiseOps: OpDef[] = [relu, leaky_relu, sigmoid, tanh, exp, log, softplus];
+export const elementwiseOps = [relu, leaky_relu, sigmoid, tanh, exp, log, softplus];

@@ -3,7 +3,7 @@
  * Registering a name twice throws (tfjs' hand-kept list once registered two
  * gradients twice; here that cannot happen silently).
  */
-import type { OpDef } from "../op.js";
+import type { DiagnosisHints, OpDef } from "../op.js";
 import { binaryOps } from "./binary.js";
 import { conv2d } from "./conv2d.js";
 import { elementwiseOps } from "./elementwise.js";
@@ -43,3 +43,22 @@ export function registerOps(ops: readonly OpDef[]): ReadonlyMap<string, OpDef> {
 
 export const builtinOps: ReadonlyMap<string, OpDef> = registerOps(builtinOpList);
 export const builtinOpNames: readonly string[] = [...builtinOps.keys()];
+
+/** "a, b or c" */
+const inWords = (names: readonly string[]): string =>
+  names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+
+/** The built-ins that take class labels (`labelInputs`), in words for messages: "cross_entropy, nll or softmax_cross_entropy". */
+export const labelOpsInWords: string = inWords(builtinOpList.filter((op) => op.labelInputs?.length).map((op) => op.name).sort());
+
+/**
+ * What a diagnosis may add about this op: its own `diagnosisHints`. A custom op
+ * without any that is named after a built-in with hints (`mySoftmax` contains
+ * "softmax", in any case) is read as a hand-written version of that built-in, and
+ * gets its hints.
+ */
+export function diagnosisHintsOf(op: OpDef): DiagnosisHints | undefined {
+  if (op.builtin || op.diagnosisHints) return op.diagnosisHints;
+  const name = op.name.toLowerCase();
+  return builtinOpList.find((b) => b.diagnosisHints && name.includes(b.name))?.diagnosisHints;
+}

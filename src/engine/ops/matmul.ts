@@ -1,10 +1,18 @@
 /**
  * matmul: C = A·B for A [m, k] and B [k, n]. A may carry leading batch dims
  * [..., m, k]; B is then either shared ([k, n]) or batched with the same leading dims.
+ * The products are the kernels of ./kernels.ts.
  */
 import type { OpDef } from "../op.js";
 import { ShapeError } from "../op.js";
-import { sizeOf, shapeText } from "../tensor.js";
+import { type Tensor, sizeOf, shapeText } from "../tensor.js";
+import { batchedMatmul, batchedMatmulTransA, batchedMatmulTransB, type BatchDims } from "./kernels.js";
+
+/** A [..., m, k] and B [k, n] (shared) or [..., k, n]. */
+function dims(a: Tensor, b: Tensor): BatchDims {
+  const r = a.shape.length;
+  return { batch: sizeOf(a.shape.slice(0, -2)), m: a.shape[r - 2], k: a.shape[r - 1], n: b.shape[b.shape.length - 1], sharedB: b.shape.length === 2 };
+}
 
 export const matmul: OpDef = {
   name: "matmul",
@@ -24,72 +32,13 @@ export const matmul: OpDef = {
     return [...a.slice(0, -1), b[b.length - 1]];
   },
   forward: ({ inputs: [a, b] }) => {
-    const r = a.shape.length, m = a.shape[r - 2], k = a.shape[r - 1], n = b.shape[b.shape.length - 1];
-    const batch = sizeOf(a.shape.slice(0, -2)), sharedB = b.shape.length === 2;
-    const A = a.data, B = b.data, out = new Float64Array(batch * m * n);
-    for (let t = 0; t < batch; t++) {
-      const ao = t * m * k, bo = sharedB ? 0 : t * k * n, co = t * m * n;
-      for (let i = 0; i < m; i++) {
-        const ci = co + i * n, ai = ao + i * k;
-        let p = 0;
-        // Four rows of B per pass over the output row: C[i, j] still adds its terms p = 0, 1, 2, … in
-        // order ((((c + t₀) + t₁) + t₂) + t₃, left to right), with a quarter of the loads and stores of C.
-        for (; p + 3 < k; p += 4) {
-          const a0 = A[ai + p], a1 = A[ai + p + 1], a2 = A[ai + p + 2], a3 = A[ai + p + 3];
-          const b0 = bo + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-          for (let j = 0; j < n; j++) out[ci + j] = out[ci + j] + a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
-        }
-        for (; p < k; p++) {
-          const aip = A[ai + p], b0 = bo + p * n;
-          for (let j = 0; j < n; j++) out[ci + j] += aip * B[b0 + j];
-        }
-      }
-    }
-    return { shape: [...a.shape.slice(0, -1), n], data: out };
+    const d = dims(a, b);
+    return { shape: [...a.shape.slice(0, -1), d.n], data: batchedMatmul(a.data, b.data, d) }; // C = A·B
   },
   backward: ({ inputs: [a, b], gradOutput: g }) => {
-    const r = a.shape.length, m = a.shape[r - 2], k = a.shape[r - 1], n = b.shape[b.shape.length - 1];
-    const batch = sizeOf(a.shape.slice(0, -2)), sharedB = b.shape.length === 2;
-    const A = a.data, B = b.data, G = g.data;
-    const dA = new Float64Array(A.length), dB = new Float64Array(B.length);
-    for (let t = 0; t < batch; t++) {
-      const ao = t * m * k, bo = sharedB ? 0 : t * k * n, co = t * m * n;
-      for (let i = 0; i < m; i++) {
-        const gi = co + i * n, ai = ao + i * k;
-        let p = 0;
-        // Four p at a time: four independent sums over j in order, and four rows of dB, per pass over g[i, :].
-        for (; p + 3 < k; p += 4) {
-          const a0 = A[ai + p], a1 = A[ai + p + 1], a2 = A[ai + p + 2], a3 = A[ai + p + 3];
-          const b0 = bo + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-          for (let j = 0; j < n; j++) {
-            const gij = G[gi + j];
-            s0 += gij * B[b0 + j]; // (g·Bᵀ)[i, p]
-            s1 += gij * B[b1 + j];
-            s2 += gij * B[b2 + j];
-            s3 += gij * B[b3 + j];
-            dB[b0 + j] += a0 * gij; // (Aᵀ·g)[p, j]
-            dB[b1 + j] += a1 * gij;
-            dB[b2 + j] += a2 * gij;
-            dB[b3 + j] += a3 * gij;
-          }
-          dA[ai + p] = s0;
-          dA[ai + p + 1] = s1;
-          dA[ai + p + 2] = s2;
-          dA[ai + p + 3] = s3;
-        }
-        for (; p < k; p++) {
-          const aip = A[ai + p], b0 = bo + p * n;
-          let s = 0;
-          for (let j = 0; j < n; j++) {
-            const gij = G[gi + j];
-            s += gij * B[b0 + j]; // (g·Bᵀ)[i, p]
-            dB[b0 + j] += aip * gij; // (Aᵀ·g)[p, j]
-          }
-          dA[ai + p] = s;
-        }
-      }
-    }
+    const d = dims(a, b);
+    const dA = batchedMatmulTransB(g.data, b.data, d); // dL/dA = g·Bᵀ
+    const dB = batchedMatmulTransA(a.data, g.data, d); // dL/dB = Aᵀ·g (summed over the batch when B is shared)
     return { inputs: [{ shape: [...a.shape], data: dA }, { shape: [...b.shape], data: dB }] };
   },
 };

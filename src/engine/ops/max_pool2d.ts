@@ -30,7 +30,7 @@ const outSize = (x: number[], g: { kh: number; kw: number; sh: number; sw: numbe
  * NOTE: on a tie the gradient goes to the FIRST maximum in row-major window order
  * (strict `>`), a valid subgradient; the checker reports a tie as a kink.
  */
-function argmaxAt(X: Float64Array, base: number, Wd: number, kh: number, kw: number): number {
+function argmaxAt(X: Float64Array, base: number, { Wd, kh, kw }: { Wd: number; kh: number; kw: number }): number {
   let best = base, bestValue = X[base];
   for (let u = 0; u < kh; u++)
     for (let v = 0; v < kw; v++) {
@@ -61,19 +61,19 @@ export const max_pool2d: OpDef = {
   forward: ({ inputs: [x], attrs: a }) => {
     const g = geometry(a);
     const [B, C, H, Wd] = x.shape, [Ho, Wo] = outSize(x.shape, g);
-    const X = x.data, Y = new Float64Array(B * C * Ho * Wo);
+    const X = x.data, Y = new Float64Array(B * C * Ho * Wo), window = { Wd, kh: g.kh, kw: g.kw };
     for (let bc = 0, o = 0; bc < B * C; bc++)
       for (let i = 0; i < Ho; i++)
-        for (let j = 0; j < Wo; j++, o++) Y[o] = X[argmaxAt(X, (bc * H + i * g.sh) * Wd + j * g.sw, Wd, g.kh, g.kw)];
+        for (let j = 0; j < Wo; j++, o++) Y[o] = X[argmaxAt(X, (bc * H + i * g.sh) * Wd + j * g.sw, window)];
     return { shape: [B, C, Ho, Wo], data: Y };
   },
   backward: ({ inputs: [x], attrs: a, gradOutput: grad }) => {
     const g = geometry(a);
     const [B, C, H, Wd] = x.shape, [Ho, Wo] = outSize(x.shape, g);
-    const X = x.data, G = grad.data, dx = new Float64Array(X.length);
+    const X = x.data, G = grad.data, dx = new Float64Array(X.length), window = { Wd, kh: g.kh, kw: g.kw };
     for (let bc = 0, o = 0; bc < B * C; bc++)
       for (let i = 0; i < Ho; i++)
-        for (let j = 0; j < Wo; j++, o++) dx[argmaxAt(X, (bc * H + i * g.sh) * Wd + j * g.sw, Wd, g.kh, g.kw)] += G[o];
+        for (let j = 0; j < Wo; j++, o++) dx[argmaxAt(X, (bc * H + i * g.sh) * Wd + j * g.sw, window)] += G[o];
     return { inputs: [{ shape: [...x.shape], data: dx }] };
   },
 };

@@ -33,6 +33,7 @@ export const layer_norm: OpDef = {
   formula: "x̂ = (x − μ)/σ; dL/dx = (1/σ)(ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)), ĝ = g ⊙ γ; dL/dγ = Σ_rows g ⊙ x̂, dL/dβ = Σ_rows g",
   arity: 1,
   attrs: layerAttrs,
+  locality: { kind: "rowwise" },
   params: {
     gamma: { shape: ({ inputShapes }) => [lastDim(inputShapes[0])], init: gammaInit },
     beta: { shape: ({ inputShapes }) => [lastDim(inputShapes[0])], init: betaInit },

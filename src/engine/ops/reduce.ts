@@ -23,7 +23,13 @@ function layout(shape: number[], a: Attrs, op: string) {
   return { ...splitAt(shape, ax), outShape: shape.filter((_, i) => i !== ax) };
 }
 
-function reduceForward(x: Tensor, a: Attrs, op: string, weightOf: (n: number) => number): Tensor {
+/** sum or mean: the op's name (for messages) and the weight of each entry when n are reduced. */
+interface Reduction {
+  op: string;
+  weightOf: (n: number) => number;
+}
+
+function reduceForward(x: Tensor, a: Attrs, { op, weightOf }: Reduction): Tensor {
   const { outer, n, inner, outShape } = layout(x.shape, a, op);
   const X = x.data, out = new Float64Array(outer * inner), w = weightOf(n);
   for (let o = 0; o < outer; o++)
@@ -35,7 +41,7 @@ function reduceForward(x: Tensor, a: Attrs, op: string, weightOf: (n: number) =>
   return { shape: outShape, data: out };
 }
 
-function reduceBackward(x: Tensor, g: Tensor, a: Attrs, op: string, weightOf: (n: number) => number): Tensor {
+function reduceBackward(x: Tensor, g: Tensor, a: Attrs, { op, weightOf }: Reduction): Tensor {
   const { outer, n, inner } = layout(x.shape, a, op);
   const G = g.data, dx = new Float64Array(x.data.length), w = weightOf(n);
   for (let o = 0; o < outer; o++)
@@ -46,8 +52,8 @@ function reduceBackward(x: Tensor, g: Tensor, a: Attrs, op: string, weightOf: (n
   return { shape: [...x.shape], data: dx };
 }
 
-const one = () => 1;
-const inverse = (n: number) => 1 / n;
+const summing: Reduction = { op: "sum", weightOf: () => 1 };
+const averaging: Reduction = { op: "mean", weightOf: (n) => 1 / n };
 
 export const sum: OpDef = {
   name: "sum",
@@ -57,8 +63,8 @@ export const sum: OpDef = {
   arity: 1,
   attrs,
   outputShape: ({ inputShapes: [x], attrs: a }) => layout(x, a, "sum").outShape,
-  forward: ({ inputs: [x], attrs: a }) => reduceForward(x, a, "sum", one),
-  backward: ({ inputs: [x], attrs: a, gradOutput: g }) => ({ inputs: [reduceBackward(x, g, a, "sum", one)] }),
+  forward: ({ inputs: [x], attrs: a }) => reduceForward(x, a, summing),
+  backward: ({ inputs: [x], attrs: a, gradOutput: g }) => ({ inputs: [reduceBackward(x, g, a, summing)] }),
 };
 
 export const mean: OpDef = {
@@ -69,8 +75,8 @@ export const mean: OpDef = {
   arity: 1,
   attrs,
   outputShape: ({ inputShapes: [x], attrs: a }) => layout(x, a, "mean").outShape,
-  forward: ({ inputs: [x], attrs: a }) => reduceForward(x, a, "mean", inverse),
-  backward: ({ inputs: [x], attrs: a, gradOutput: g }) => ({ inputs: [reduceBackward(x, g, a, "mean", inverse)] }),
+  forward: ({ inputs: [x], attrs: a }) => reduceForward(x, a, averaging),
+  backward: ({ inputs: [x], attrs: a, gradOutput: g }) => ({ inputs: [reduceBackward(x, g, a, averaging)] }),
 };
 
 export const reduceOps: OpDef[] = [sum, mean];

@@ -24,6 +24,11 @@ export const softmax: OpDef = {
   formula: "∂pⱼ/∂lₖ = pⱼ(δⱼₖ − pₖ); dL/dl = p ⊙ (g − ⟨g, p⟩)",
   arity: 1,
   attrs,
+  locality: { kind: "rowwise", axisAttr: "axis" },
+  diagnosisHints: {
+    "missing-off-diagonal":
+      "dL/dl is missing the j ≠ a terms of the softmax Jacobian — only the diagonal pⱼ(1 − pⱼ) is there; ∂pⱼ/∂lₖ = pⱼ(δⱼₖ − pₖ) also has −pⱼpₖ for j ≠ k",
+  },
   outputShape: ({ inputShapes: [x], attrs: a }) => {
     layout(x, a, "softmax");
     return [...x];
@@ -63,6 +68,7 @@ export const log_softmax: OpDef = {
   formula: "∂(log pⱼ)/∂lₖ = δⱼₖ − pₖ; dL/dl = g − p·Σⱼ gⱼ",
   arity: 1,
   attrs,
+  locality: { kind: "rowwise", axisAttr: "axis" },
   outputShape: ({ inputShapes: [x], attrs: a }) => {
     layout(x, a, "log_softmax");
     return [...x];

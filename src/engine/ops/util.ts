@@ -54,12 +54,10 @@ export function checkSuffix(op: string, ctx: ShapeContext): number[] {
   return [...a];
 }
 
-export function expectRank(op: string, shape: readonly number[], ranks: number[], what: string, inputIndex = 0): void {
+/** The first input's rank is one of `ranks`, or a ShapeError naming `what` it should be. */
+export function expectRank(op: string, shape: readonly number[], ranks: number[], what: string): void {
   if (!ranks.includes(shape.length))
-    throw new ShapeError(
-      `${op} expects ${what} of rank ${ranks.join(" or ")}, got ${shapeText(shape)}`,
-      inputIndex,
-    );
+    throw new ShapeError(`${op} expects ${what} of rank ${ranks.join(" or ")}, got ${shapeText(shape)}`, 0);
 }
 
 /**

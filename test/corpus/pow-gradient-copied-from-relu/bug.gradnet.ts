@@ -1,0 +1,27 @@
+// Corpus case pow-gradient-copied-from-relu — BUG.
+// Source: https://github.com/ahrefs/ocannl/issues/73 (Major bug: `pointpow` (exponentiation) gradient op is
+// missing): "There's a copy-pasted `relu` gradient there."
+//
+// y = x^p: dL/dx = g·p·x^(p−1). ReLU's rule, g·[x > 0], is another op's.
+import { defineOp, map, network, zip } from "gradlens";
+
+const P = 2;
+
+const pointpow = defineOp({
+  name: "pointpow",
+  forward: ({ inputs: [x] }) => map(x, (v) => v ** P),
+  backward: ({ inputs: [x], gradOutput: g }) => ({
+    inputs: [zip(x, g, (v, gi) => (v > 0 ? gi : 0))], // BUG: relu's gradient, copy-pasted
+  }),
+});
+
+export default network({
+  name: "corpus-pow-gradient-copied-from-relu",
+  seed: 35,
+  inputs: { x: { shape: [4, 3] }, target: { shape: [4, 3] } },
+  nodes: [
+    { id: "fc", op: "linear", units: 3 },
+    { id: "sq", op: pointpow },
+    { id: "loss", op: "mse", inputs: ["sq", "target"] },
+  ],
+});
