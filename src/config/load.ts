@@ -8,6 +8,7 @@
  * turned into a location by `locate`.
  */
 import { readFile, stat } from "node:fs/promises";
+import { resolve as resolvePath } from "node:path";
 import { buildGraph, type BuildOptions, type Graph } from "../engine/graph.js";
 import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network.js";
 import { DEFAULT_MAX_MEMORY_MB, formatBytes, type LimitHints } from "../engine/limits.js";
@@ -37,7 +38,7 @@ export interface LoadedNetwork {
  */
 export type ResolveCustomOps = (
   ops: Record<string, string>,
-  context: { file: string; locate: Locate },
+  context: { file: string; locate: Locate; onSource?: (file: string) => void },
 ) => Promise<Record<string, OpDef>>;
 
 /** Loads a `.gradnet.ts` file. Supplied by src/config/typescript.ts. */
@@ -60,6 +61,12 @@ export interface LoadOptions {
   allowUserCode?: boolean;
   /** What a network refused for its size is told to do (the caller's flags and settings). */
   limitHints?: LimitHints;
+  /**
+   * Hears the absolute path of every file the network is read from: the network
+   * file, and the modules its code imports (the editor re-checks a network when
+   * one of them is saved).
+   */
+  onSource?: (file: string) => void;
 }
 
 /** A network's name when its file gives none: the file name without `.gradnet.json` / `.gradnet.ts`. */
@@ -91,6 +98,7 @@ export async function loadNetworkFile(file: string, options: LoadOptions = {}): 
     if (!load) throw new ConfigError("TypeScript networks (.gradnet.ts) are not supported yet by this build", file, { line: 1, column: 1 });
     return load(file, options);
   }
+  options.onSource?.(resolvePath(file));
   const text = await readNetworkText(file, options.maxMemoryMb);
   const parsed = parseAndValidate(text, file);
   let customOps = options.customOps;
@@ -98,7 +106,7 @@ export async function loadNetworkFile(file: string, options: LoadOptions = {}): 
     if (options.allowUserCode === false) throw new ConfigError("this workspace is not trusted: custom ops in \"ops\" run TypeScript code, so GradLens does not load them here (trust the workspace to check this network)", file, parsed.locate(["ops"], "key"));
     const resolve = options.resolveCustomOps ?? typescriptSupport?.resolveCustomOps;
     if (!resolve) throw customOpsUnsupported(file, parsed.locate);
-    customOps = { ...(await resolve(parsed.spec.ops, { file, locate: parsed.locate })), ...customOps };
+    customOps = { ...(await resolve(parsed.spec.ops, { file, locate: parsed.locate, onSource: options.onSource })), ...customOps };
   }
   return build(parsed, file, { ...options, customOps });
 }

@@ -20,18 +20,27 @@ import { paramName } from "../shared/names.js";
 
 export interface TaskHooks {
   onProgress?: (fraction: number, message: string) => void;
-  onLoaded?: (userCode: boolean) => void;
+  /** Once the network is loaded: whether it runs user code, and the files it was read from. */
+  onLoaded?: (userCode: boolean, sources: string[]) => void;
+  /** Every file the network is read from, as it is read (also when loading fails). */
+  onSource?: (file: string) => void;
 }
 
 export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
   let loaded: LoadedNetwork;
+  const sources = new Set<string>();
+  const onSource = (file: string) => {
+    if (sources.has(file)) return;
+    sources.add(file);
+    hooks.onSource?.(file);
+  };
   try {
-    loaded = await loadNetworkFile(request.file, { seed: request.options?.seed, maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode, limitHints: LIMIT_HINTS });
+    loaded = await loadNetworkFile(request.file, { seed: request.options?.seed, maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode, limitHints: LIMIT_HINTS, onSource });
   } catch (e) {
     return failure(e);
   }
   const userCode = loaded.graph.nodes.some((n) => !n.op.builtin);
-  hooks.onLoaded?.(userCode);
+  hooks.onLoaded?.(userCode, [...sources]);
   try {
     const graph = loaded.graph;
     if (request.task === "graph") return { kind: "graph", view: { ...describeGraph(graph), nodes: describeGraph(graph).nodes.map((n, i) => ({ ...n, location: located(loaded, graph.nodes[i].specIndex) })) } };
