@@ -34,7 +34,8 @@ function connect(): Host {
   return {
     inEditor: false,
     postMessage: (m) => {
-      if (m.type === "rendered") document.documentElement.dataset.rendered = JSON.stringify({ nodes: m.nodes, ms: m.ms });
+      // `at`: milliseconds since the page started loading (the browser tests report it).
+      if (m.type === "rendered") document.documentElement.dataset.rendered = JSON.stringify({ nodes: m.nodes, ms: m.ms, renderer: m.renderer, at: Math.round(performance.now()) });
       window.dispatchEvent(new CustomEvent("gradlens-message", { detail: m }));
     },
     getState: () => state,
@@ -72,7 +73,8 @@ const graph = new GraphPanel({
     if (host.inEditor) host.postMessage({ type: "reveal", nodeId: id });
   },
   onZoom: (zoom: Zoom) => save({ zoom }),
-  onRendered: (nodes, ms) => host.postMessage({ type: "rendered", nodes, ms }),
+  onLayout: (layout) => save({ layout }),
+  onRendered: (nodes, ms, renderer) => host.postMessage({ type: "rendered", nodes, ms, renderer }),
   onError: (message) => showBanner(message, "error"),
 });
 const mismatchPane = h("section", { class: "mismatch-pane" }, h("h2", {}, "Mismatches"));
@@ -116,7 +118,7 @@ function renderSummary(report: Report | undefined, view: GraphView): void {
 }
 
 function show(report: Report | undefined, view: GraphView, restoring = false): void {
-  save({ report, view, ...(restoring ? {} : { zoom: undefined }) });
+  save({ report, view, ...(restoring ? {} : { zoom: undefined, layout: undefined }) });
   showBanner("", null);
   renderSummary(report, view);
   const noteTexts = [...(report?.reduction ? [report.reduction] : []), ...(report?.notes ?? [])];
@@ -127,7 +129,7 @@ function show(report: Report | undefined, view: GraphView, restoring = false): v
       : h("details", {}, h("summary", {}, `${items.length} notes`), h("ul", {}, ...items)));
   replace(mismatchPane, h("h2", {}, "Mismatches"),
     report ? renderMismatchTable(report, (id) => select(id, true)) : h("p", { class: "muted" }, "Not checked yet."));
-  void graph.render(view, restoring ? state.zoom : undefined);
+  void graph.render(view, restoring ? state.zoom : undefined, restoring ? state.layout : undefined);
   // Keep the selection if the node still exists, else pick the worst failing node.
   const ids = new Set([...view.nodes.map((n) => n.id), ...view.inputs.map((i) => i.id)]);
   const firstFail = report?.nodes.filter((n) => n.status === "fail").sort((a, b) => b.maxRelError - a.maxRelError)[0]?.id;

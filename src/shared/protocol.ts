@@ -27,8 +27,12 @@ export type WebviewMessage =
   | { type: "reveal"; nodeId: string }
   /** Run the check again. */
   | { type: "recheck" }
-  /** The graph finished rendering: its node count and the render time. */
-  | { type: "rendered"; nodes: number; ms: number };
+  /**
+   * The graph finished rendering: the boxes drawn (nodes, inputs, collapsed
+   * groups), the render time, and which drawing (Mermaid's, or the layered
+   * layout of a big graph).
+   */
+  | { type: "rendered"; nodes: number; ms: number; renderer?: "mermaid" | "layered" };
 
 /** What the webview keeps across hide/reload (`vscode.getState()`/`setState()`). */
 export interface WebviewState {
@@ -36,6 +40,8 @@ export interface WebviewState {
   view?: GraphView;
   selected?: string;
   zoom?: { scale: number; x: number; y: number };
+  /** The graph's collapsed groups, and its direction when the user chose one. */
+  layout?: { collapsed: string[]; direction?: "LR" | "TB" };
 }
 
 export const isHostMessage = (m: unknown): m is HostMessage =>
