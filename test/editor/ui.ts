@@ -73,3 +73,15 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function setTheme(theme: string): Promise<void> {
   await vscode.workspace.getConfiguration("workbench").update("colorTheme", theme, vscode.ConfigurationTarget.Global);
 }
+
+/** Evaluates `fn(arg)` in the workbench page itself (status bar, the Testing view, editors); returns its (JSON) result. */
+export function inWorkbench<A, R>(fn: (arg: A) => R, arg?: A): Promise<Awaited<R>> {
+  return call("workbenchEvaluate", { fn: fn.toString(), arg });
+}
+
+/** Clicks the `index`-th workbench element matching `selector` (and containing `hasText`). */
+export const clickInWorkbench = (selector: string, options: { hasText?: string; index?: number; button?: "left" | "right" } = {}) =>
+  call("workbenchClick", { selector, ...options });
+
+/** Clicks the Testing view's run glyph in the active editor's gutter at `line` (1-based). */
+export const clickGutterRun = (line: number, button: "left" | "right" = "left") => call<{ classes: string }>("gutterClick", { line, button });
