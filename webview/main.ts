@@ -74,7 +74,7 @@ const graph = new GraphPanel({
   },
   onZoom: (zoom: Zoom) => save({ zoom }),
   onLayout: (layout) => save({ layout }),
-  onRendered: (nodes, ms, renderer) => host.postMessage({ type: "rendered", nodes, ms, renderer }),
+  onRendered: (nodes, ms, renderer) => host.postMessage({ type: "rendered", nodes, ms, renderer, checked: state.report !== undefined }),
   onError: (message) => showBanner(message, "error"),
 });
 const mismatchPane = h("section", { class: "mismatch-pane" }, h("h2", {}, "Mismatches"));

@@ -97,8 +97,9 @@ export function childSpecs(uri: vscode.Uri, text: string, report?: Report): Chil
   const gradients = report
     ? report.gradients.map((g) => ({ name: g.name, node: g.node }))
     : view
-      ? [...view.inputs.filter((i) => i.classes === undefined && !(i as { constant?: boolean }).constant).map((i) => ({ name: i.id, node: undefined as string | undefined })),
-        ...view.nodes.flatMap((n) => n.params.map((p) => ({ name: paramName(n.id, p.name), node: n.id as string | undefined })))]
+      // In the report's order (parameters, then inputs), so a check does not reorder the list.
+      ? [...view.nodes.flatMap((n) => n.params.map((p) => ({ name: paramName(n.id, p.name), node: n.id as string | undefined }))),
+        ...view.inputs.filter((i) => i.classes === undefined && !(i as { constant?: boolean }).constant).map((i) => ({ name: i.id, node: undefined as string | undefined }))]
       : [];
   gradients.forEach((g, i) => {
     const def = g.node ? defs.nodes.find((n) => n.id === g.node) : undefined;

@@ -143,7 +143,8 @@ export class NetworkTests implements vscode.Disposable {
       const wanted = asked === network ? [network, ...childrenOf(network)] : [asked];
       for (const item of wanted) if (!excluded.has(item.id) && !entry.items.includes(item)) entry.items.push(item);
     }
-    return plan;
+    // Networks in path order: a run goes through the workspace as the explorer lists it.
+    return new Map([...plan].sort(([, a], [, b]) => a.network.uri!.fsPath.localeCompare(b.network.uri!.fsPath)));
   }
 
   private async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, profile: "run" | "debug"): Promise<void> {
@@ -175,7 +176,8 @@ export class NetworkTests implements vscode.Disposable {
     for (const { network, items } of plan.values()) {
       const uri = network.uri!;
       if (token.isCancellationRequested) {
-        for (const item of items) run.skipped(item);
+        // Not reached: told (and recorded) as skipped, like the network the cancel stopped.
+        reportOutcome(run, network, items, { kind: "cancelled" }, undefined, this.outcomes);
         continue;
       }
       for (const item of items) run.started(item);

@@ -29,10 +29,10 @@ export type WebviewMessage =
   | { type: "recheck" }
   /**
    * The graph finished rendering: the boxes drawn (nodes, inputs, collapsed
-   * groups), the render time, and which drawing (Mermaid's, or the layered
-   * layout of a big graph).
+   * groups), the render time, which drawing (Mermaid's, or the layered layout
+   * of a big graph), and whether it is a check's result (a report).
    */
-  | { type: "rendered"; nodes: number; ms: number; renderer?: "mermaid" | "layered" };
+  | { type: "rendered"; nodes: number; ms: number; renderer?: "mermaid" | "layered"; checked?: boolean };
 
 /** What the webview keeps across hide/reload (`vscode.getState()`/`setState()`). */
 export interface WebviewState {
