@@ -99,7 +99,10 @@ function counts(report: Report, mode: Mode): { checkedEntries: number; evaluatio
 function networkData(graph: Graph): object {
   return {
     output: graph.output, projection: graph.projection ? Array.from(graph.projection) : undefined,
-    inputs: graph.inputs.map((i) => ({ id: i.id, shape: i.shape, values: Array.from(i.value.data), ...(i.classes !== undefined ? { classes: i.classes } : {}) })),
+    inputs: graph.inputs.map((i) => ({
+      id: i.id, shape: i.shape, values: Array.from(i.value.data),
+      ...(i.classes !== undefined ? { classes: i.classes } : {}), ...(i.constant ? { constant: true } : {}),
+    })),
     nodes: graph.nodes.map((n) => ({
       id: n.id, op: n.op.name, inputs: n.inputs, attrs: n.attrs,
       params: Object.fromEntries(Object.entries(n.params).map(([p, t]) => [p, { shape: t.shape, values: Array.from(t.data) }])),

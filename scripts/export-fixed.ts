@@ -16,7 +16,8 @@ const [inFile, outFile] = process.argv.slice(2);
 const loaded = await loadNetworkFile(inFile);
 const spec = parse(readFileSync(inFile, "utf8"));
 delete spec.$schema;
-for (const inp of loaded.graph.inputs) spec.inputs[inp.id] = { ...(inp.classes !== undefined ? { classes: inp.classes } : {}), values: toNested(inp.value) };
+for (const inp of loaded.graph.inputs)
+  spec.inputs[inp.id] = { ...(inp.classes !== undefined ? { classes: inp.classes } : {}), ...(inp.constant ? { constant: true } : {}), values: toNested(inp.value) };
 for (const node of loaded.graph.nodes) {
   const target = spec.nodes[node.specIndex];
   if (Object.keys(node.params).length) target.params = Object.fromEntries(Object.entries(node.params).map(([k, t]) => [k, toNested(t)]));

@@ -14,6 +14,7 @@ Prints one JSON object: the median and all run times, the loss (to prove the
 network is the same), whether gradcheck passed, how many entries it checked.
 """
 import json
+import math
 import statistics
 import sys
 import time
@@ -28,6 +29,8 @@ def build(net):
         t = torch.tensor(inp["values"], dtype=torch.float64).reshape(inp["shape"])
         if "classes" in inp:
             labels[inp["id"]] = t.long()
+        elif inp.get("constant"):
+            labels[inp["id"]] = t  # a constant input: read, never differentiated
         else:
             wrt_names.append(inp["id"])
             wrt_values.append(t)
@@ -97,6 +100,17 @@ def apply(op, ins, params, attrs):
         return F.layer_norm(x, (x.shape[-1],), params["gamma"], params["beta"], attrs.get("eps", 1e-5))
     if op == "reshape":
         return x.reshape(attrs["shape"])
+    if op == "gelu":
+        return F.gelu(x, approximate=attrs.get("approximate", "none"))
+    if op == "embedding":
+        return F.embedding(x, params["table"])
+    if op == "attention":
+        scores = ins[0] @ ins[1].transpose(-1, -2) / math.sqrt(ins[0].shape[-1])
+        if len(ins) > 3:
+            scores = scores + ins[3]
+        if attrs.get("causal", False):
+            scores = scores.masked_fill(torch.ones(scores.shape[-2:], dtype=torch.bool).triu(1), float("-inf"))
+        return torch.softmax(scores, dim=-1) @ ins[2]
     raise SystemExit(json.dumps({"error": f"op '{op}' is not rebuilt in torch by this script"}))
 
 

@@ -10,6 +10,7 @@ Each built-in op is rebuilt from torch's own functions, float64, and the loss's
 gradients come from torch.autograd — an implementation independent of ours.
 """
 import json
+import math
 import sys
 
 import torch
@@ -28,6 +29,8 @@ def run(spec):
     for name, inp in spec["inputs"].items():
         if "classes" in inp:
             values[name] = torch.tensor(inp["values"], dtype=torch.long)
+        elif inp.get("constant"):
+            values[name] = t(inp["values"])  # never differentiated, never in grads
         else:
             x = t(inp["values"]).requires_grad_(True)
             values[name] = x
@@ -98,6 +101,47 @@ def run(spec):
         elif op == "max_pool2d":
             k = node["kernel"]
             y = F.max_pool2d(x, k, node.get("stride", k))
+        elif op == "gelu":
+            y = F.gelu(x, approximate=node.get("approximate", "none"))
+        elif op == "silu":
+            y = F.silu(x)
+        elif op == "elu":
+            y = F.elu(x, alpha=node.get("alpha", 1.0))
+        elif op == "div":
+            y = xs[0] / xs[1]
+        elif op == "pow":
+            y = torch.pow(x, node["exponent"])
+        elif op == "sqrt":
+            y = torch.sqrt(x)
+        elif op == "abs":
+            y = torch.abs(x)
+        elif op == "clamp":
+            y = torch.clamp(x, min=node.get("min"), max=node.get("max"))
+        elif op == "maximum":
+            y = torch.maximum(xs[0], xs[1])
+        elif op == "minimum":
+            y = torch.minimum(xs[0], xs[1])
+        elif op == "scale":
+            y = x * node["factor"]
+        elif op == "where":
+            y = torch.where(xs[0] > 0, xs[1], xs[2])
+        elif op == "slice":
+            index = [slice(None)] * x.dim()
+            index[node.get("axis", -1)] = slice(node.get("start", 0), node.get("end"), node.get("step", 1))
+            y = x[tuple(index)]
+        elif op == "embedding":
+            y = F.embedding(x, p["table"])
+        elif op == "rms_norm":
+            y = x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + node.get("eps", 1e-5)) * p["gamma"]
+        elif op == "attention":
+            q, k, v = xs[0], xs[1], xs[2]
+            scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+            if len(xs) > 3:
+                scores = scores + xs[3]
+            if node.get("causal", False):
+                hidden = torch.ones(scores.shape[-2:], dtype=torch.bool).triu(1)
+                scores = scores.masked_fill(hidden, float("-inf"))
+            y = torch.softmax(scores, dim=-1) @ v
         else:
             raise SystemExit(f"op {op} has no torch reference here")
         values[node["id"]] = y

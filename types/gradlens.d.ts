@@ -22,24 +22,61 @@ export type Nested = number | Nested[];
 export type Attrs = Record<string, unknown>;
 
 export interface AttrSpec {
-  type: "int" | "number" | "bool" | "int[]" | "int|int[]";
+  type: "int" | "number" | "bool" | "int[]" | "int|int[]" | "string" | "string[]";
   required?: boolean;
   default?: unknown;
   /** Smallest allowed value (for numbers / each int of an array). */
   min?: number;
+  /** Largest allowed value; with `maxExclusive`, values must stay below it. */
+  max?: number;
+  maxExclusive?: boolean;
+  /** For "string" (and each entry of "string[]"): the allowed values. */
+  oneOf?: string[];
   doc: string;
+}
+
+/**
+ * The random stream a forward gets as `rng` (dropout's mask): seeded from the network's seed and the node's
+ * id, and replayed from its start on every forward call of the node within a check, so finite differences see
+ * the same numbers. It works only while the forward that received it runs (keep a mask in `saved`).
+ */
+export interface ForwardRng {
+  /** Uniform in [0, 1). */
+  uniform(): number;
+  /** Standard normal N(0, 1). */
+  normal(): number;
+  /** 1 with probability p, else 0. */
+  bernoulli(p: number): number;
 }
 
 export interface ForwardContext {
   inputs: Tensor[];
   params: Record<string, Tensor>;
   attrs: Attrs;
+  /** The node's seeded stream, the same on every forward call of the node within a check. */
+  rng: ForwardRng;
 }
 
-export interface BackwardContext extends ForwardContext {
+/**
+ * What a forward returns: its output tensor, or `{ output, saved }` to hand `saved` (anything) to the backward.
+ * A multi-output op (`outputs: ["h", "c"]`) returns `{ h, c }` or `{ outputs: { h, c }, saved }`.
+ */
+export type ForwardOutput = Tensor | { output: Tensor; saved?: any } | Record<string, Tensor> | { outputs: Record<string, Tensor>; saved?: any };
+
+export interface BackwardContext {
+  inputs: Tensor[];
+  params: Record<string, Tensor>;
+  attrs: Attrs;
+  /** The (first) output. */
   output: Tensor;
   /** ∂L/∂output, same shape as output (the lecture's upstream gradient). */
   gradOutput: Tensor;
+  /** A multi-output op's outputs by name ({} for an op with one output). */
+  outputs: Record<string, Tensor>;
+  /** ∂L/∂ each output by name: a zero tensor for an output nothing uses ({} for an op with one output). */
+  gradOutputs: Record<string, Tensor>;
+  /** What the forward (at the same point) returned as `saved`. */
+  saved?: any;
 }
 
 /** Vector–Jacobian products: upstream gradient × local gradient. */
@@ -61,6 +98,8 @@ export interface JacobianResult {
 export interface ShapeContext {
   inputShapes: number[][];
   attrs: Attrs;
+  /** For each input, its number of classes when it is a "classes" input (labels or ids), else undefined. */
+  inputClasses?: (number | undefined)[];
 }
 
 /** The seeded random stream a param's `init` function gets. */
@@ -88,6 +127,11 @@ export interface ParamSpec {
 
 export interface OpDef {
   name: string;
+  /**
+   * A multi-output op's output names (forward returns `{ h, c }`, backward gets `outputs` and `gradOutputs`);
+   * another node reads one as "node:h", and plain "node" is the first. Absent: one output.
+   */
+  outputs?: string[] | ((attrs: Attrs) => string[]);
   builtin?: boolean;
   /** One line for hovers. */
   summary?: string;
@@ -97,15 +141,20 @@ export interface OpDef {
   arity?: number | [number, number];
   /** Input positions that carry integer class labels: never differentiated. */
   labelInputs?: number[];
+  /** Input positions that take integer ids from a "classes" input (an embedding's tokens): never differentiated. */
+  idInputs?: number[];
   attrs?: Record<string, AttrSpec>;
   params?: Record<string, ParamSpec>;
   /** Output shape from input shapes; without it the forward is run once to learn it. */
   outputShape?: (ctx: ShapeContext) => number[];
-  forward: (ctx: ForwardContext) => Tensor;
+  /** A multi-output op's output shapes by name; without it the forward is run once to learn them. */
+  outputShapes?: (ctx: ShapeContext) => Record<string, number[]>;
+  /** The output tensor (or `{ output, saved }`; a multi-output op: `{ h, c }` or `{ outputs: { h, c }, saved }`). */
+  forward: (ctx: ForwardContext) => ForwardOutput;
   /** Vector–Jacobian products (give this or `jacobian`). */
   backward?: (ctx: BackwardContext) => BackwardResult;
-  /** Explicit local Jacobians (give this or `backward`). */
-  jacobian?: (ctx: ForwardContext & { output: Tensor }) => JacobianResult;
+  /** Explicit local Jacobians (give this or `backward`; ops with one output). */
+  jacobian?: (ctx: ForwardContext & { output: Tensor; saved?: any }) => JacobianResult;
   /** Where the op was defined (file:line:col), filled in by defineOp. */
   definedAt?: string;
 }
@@ -124,8 +173,10 @@ export declare function defineOp(op: OpDef): OpDef;
 export interface InputSpec {
   shape?: number[];
   values?: Nested;
-  /** Integer labels in [0, classes): never differentiated. */
+  /** Integer labels in [0, classes): never differentiated (ops that take ids read them too). */
   classes?: number;
+  /** A constant tensor (a mask, a table): usable by any op, never differentiated, never in gradients[]. */
+  constant?: boolean;
 }
 
 export interface NodeSpec {

@@ -42,7 +42,7 @@ export function renderDetail(report: Report | undefined, view: GraphView, nodeId
   if (input && !viewNode) {
     const grad = report?.gradients.find((g) => g.name === nodeId && !g.node);
     return h("section", { class: "detail", "data-node": nodeId }, header,
-      h("p", {}, `Input ${shapeText(input.shape)}`, input.classes !== undefined ? `, integer labels in [0, ${input.classes}) — never differentiated` : ""),
+      h("p", {}, `Input ${shapeText(input.shape)}`, input.classes !== undefined ? `, integer labels in [0, ${input.classes}) — never differentiated` : input.constant ? ", constant — never differentiated" : ""),
       grad ? gradientsTable([grad]) : null);
   }
   if (!viewNode) return h("section", { class: "detail" }, h("p", {}, `No node named ${nodeId}.`));
@@ -55,7 +55,9 @@ export function renderDetail(report: Report | undefined, view: GraphView, nodeId
     h("p", { class: "detail-meta" },
       statusBadge(node?.status ?? viewNode.status), " ",
       h("code", {}, viewNode.op), ` — inputs ${viewNode.inputs.map((id, i) => `${id} ${shapeText(viewNode.inputShapes[i] ?? [])}`).join(", ")}`,
-      ` → output ${shapeText(viewNode.outputShape)}`,
+      viewNode.outputs
+        ? ` → outputs ${viewNode.outputs.map((o) => `${o.name} ${shapeText(o.shape)}`).join(", ")}`
+        : ` → output ${shapeText(viewNode.outputShape)}`,
       viewNode.params.length ? ` — params ${viewNode.params.map((p) => `${p.name} ${shapeText(p.shape)}`).join(", ")}` : "",
       node && node.status !== "skipped" ? ` — max rel. error ${fmtRel(node.maxRelError)}` : "",
       viewNode.location ? ` — ${viewNode.location.file}:${viewNode.location.line}` : "",
@@ -81,14 +83,16 @@ function jacobianSection(node: NodeReport, jac: JacobianReport): HTMLElement {
     : shown < jac.rows * jac.cols
       ? h("p", { class: "sampled" }, `Showing ${jac.rowIndices.length} × ${jac.colIndices.length} of ${jac.rows} × ${jac.cols}.`)
       : null;
-  return h("section", { class: "jacobian", "data-wrt": jac.wrt },
-    h("h3", {}, `∂${node.id} / ∂${jac.wrt} `,
+  // A multi-output node's Jacobians are per output: ∂cell:h / ∂x.
+  const of = jac.output !== undefined ? `${node.id}:${jac.output}` : node.id;
+  return h("section", { class: "jacobian", "data-wrt": jac.wrt, ...(jac.output !== undefined ? { "data-output": jac.output } : {}) },
+    h("h3", {}, `∂${of} / ∂${jac.wrt} `,
       h("span", { class: "muted" }, `(${jac.kind}, ${jac.rows} × ${jac.cols}: rows = output ${shapeText(jac.outputShape)}, cols = ${jac.wrt} ${shapeText(jac.wrtShape)})`),
       " ", statusBadge(jac.status), " ", h("span", { class: "muted" }, `max rel. error ${fmtRel(jac.maxRelError)}`)),
     sampledNote,
     // The node's own diagnosis is shown above; repeat a Jacobian's only when it says something else.
     jac.diagnosis && jac.diagnosis.detail !== node.diagnosis?.detail ? diagnosisText(jac.diagnosis) : null,
-    jac.rowIndices.length && jac.colIndices.length ? jacobianHeatmaps(jac, node.id) : null,
+    jac.rowIndices.length && jac.colIndices.length ? jacobianHeatmaps(jac, of) : null,
     jac.worst.length ? worstTable(jac.worst, (e) => `${indexText(e.index[0], jac.outputShape)} / ${indexText(e.index[1], jac.wrtShape)}`, "output / input") : null);
 }
 

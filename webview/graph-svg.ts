@@ -33,8 +33,8 @@ function textColour(style: string): string {
 export function boxLines(box: DrawnBox): [string, string] {
   const shape = (s: number[]) => `[${s.join(", ")}]`;
   switch (box.kind) {
-    case "input": return [box.id, `${box.classes !== undefined ? `labels, ${box.classes} classes` : "input"} ${shape(box.shape)}`];
-    case "node": return [box.id, `${box.op} → ${shape(box.shape)}`];
+    case "input": return [box.id, `${box.classes !== undefined ? `labels, ${box.classes} classes` : box.constant ? "constant" : "input"} ${shape(box.shape)}`];
+    case "node": return [box.id, `${box.op} → ${box.outputs ? box.outputs.map((o) => `${o.name} ${shape(o.shape)}`).join(", ") : shape(box.shape)}`];
     case "group": return [box.group, `${box.size} node${box.size === 1 ? "" : "s"}, collapsed`];
   }
 }
@@ -95,7 +95,7 @@ export function drawLayout(graph: DrawnGraph, layout: Layout): SvgDrawing {
     edges.appendChild(el("path", { d: e.path, class: "flowchart-link", "marker-end": "url(#gradlens-arrow)" }));
     const label = el("g", { class: "edgeLabel", transform: `translate(${e.labelX}, ${e.labelY})` });
     const text = el("text", { "text-anchor": "middle", dy: "0.35em" });
-    text.textContent = `[${drawn.shape.join(", ")}]${drawn.count > 1 ? ` ×${drawn.count}` : ""}`;
+    text.textContent = `${drawn.output !== undefined ? `${drawn.output} ` : ""}[${drawn.shape.join(", ")}]${drawn.count > 1 ? ` ×${drawn.count}` : ""}`;
     label.appendChild(text);
     labels.appendChild(label);
   }

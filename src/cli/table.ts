@@ -60,7 +60,7 @@ function nodeWhere(n: NodeReport): string {
   const w = j?.worst[0];
   const kind = n.diagnosis ? `${n.diagnosis.kind}${n.diagnosis.factor !== undefined ? ` ×${fmtFactor(n.diagnosis.factor)}` : ""}` : n.status === "kink" ? "kink" : "";
   if (!j || !w) return kind || (n.message ?? "");
-  const at = w.index.length === 2 && j.rowIndices.length + j.colIndices.length > 0 ? ` at ∂out[${flat(w.index[0], j.outputShape)}]/∂${j.wrt}[${flat(w.index[1], j.wrtShape)}]` : ` (∂/∂${j.wrt})`;
+  const at = w.index.length === 2 && j.rowIndices.length + j.colIndices.length > 0 ? ` at ∂${j.output ?? "out"}[${flat(w.index[0], j.outputShape)}]/∂${j.wrt}[${flat(w.index[1], j.wrtShape)}]` : ` (∂/∂${j.wrt})`;
   return `${kind}${at}: analytic ${fmt(w.analytic)}, numeric ${fmt(w.numeric)}`;
 }
 

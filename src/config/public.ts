@@ -13,12 +13,13 @@
  * built-in add/mul do: `add(x, b)` with x [B, n] and b [n] adds b to every row.
  */
 import { defineOp as defineEngineOp, type OpDef } from "../engine/op.js";
+import { outputNamesProblem } from "../engine/graph/outputs.js";
 import { network } from "../engine/network.js";
 import { full, sameShape, shapeText, sizeOf, type Tensor } from "../engine/tensor.js";
 import { locateUserCaller, registerUserOp, tagUserError } from "./user-code.js";
 
 export type {
-  Attrs, AttrSpec, BackwardContext, BackwardResult, ForwardContext, InitKind, JacobianResult, OpDef, ParamSpec, ShapeContext,
+  Attrs, AttrSpec, BackwardContext, BackwardResult, ForwardContext, ForwardOutput, ForwardRng, InitKind, JacobianResult, OpDef, ParamSpec, ShapeContext,
 } from "../engine/op.js";
 export type { InputSpec, NetworkSpec, NodeSpec } from "../engine/network.js";
 export type { Nested, Tensor } from "../engine/tensor.js";
@@ -46,6 +47,15 @@ export function defineOp(op: OpDef): OpDef {
   if (op.backward !== undefined && typeof op.backward !== "function") fail("\"backward\" must be a function ({ inputs, params, attrs, output, gradOutput }) => { inputs, params }");
   if (op.jacobian !== undefined && typeof op.jacobian !== "function") fail("\"jacobian\" must be a function ({ inputs, params, attrs, output }) => { inputs, params }");
   if (!op.backward && !op.jacobian) fail("needs a \"backward\" (vector–Jacobian products) or a \"jacobian\" (matrices [output size, input size])");
+  if (op.outputs !== undefined) {
+    if (typeof op.outputs !== "function") {
+      const problem = outputNamesProblem(op.outputs);
+      if (problem) fail(`${problem} (e.g. outputs: ["h", "c"])`);
+    }
+    if (!op.backward) fail("a multi-output op needs a \"backward\" ({ outputs, gradOutputs, … }) => { inputs, params }; a \"jacobian\" is for ops with one output");
+  }
+  if (op.outputShapes !== undefined && typeof op.outputShapes !== "function") fail("\"outputShapes\" must be a function ({ inputShapes, attrs }) => ({ h: [...], c: [...] })");
+  if (op.outputShapes !== undefined && op.outputs === undefined) fail("\"outputShapes\" is for a multi-output op: declare its outputs (outputs: [\"h\", \"c\"]), or give \"outputShape\"");
   if (op.params !== undefined) {
     if (typeof op.params !== "object" || op.params === null) fail("\"params\" must be an object: name → { shape: ({ inputShapes, attrs }) => number[] }");
     for (const [name, spec] of Object.entries(op.params))

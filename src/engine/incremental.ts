@@ -15,14 +15,16 @@
  *   forward, so the arithmetic is the op's.
  *
  * Everything else (and a change that is no longer sparse) falls back to the node's
- * forward on its current inputs, which is also all a custom op ever gets. The
+ * forward on its current inputs, which is also all a custom op and a multi-output
+ * node (every output at once) ever get; each forward call gets the node's seeded
+ * rng afresh, as in the forward pass, so dropout's mask is the same. The
  * numbers are those of a plain central difference: the losses L(θ ± h·eᵢ) agree
  * with a whole forward pass (StraightEvaluator) to rounding (~1e-15 relative),
  * and each evaluation leaves the cache exactly as it found it, so the result of
  * an entry never depends on which entries were evaluated before it.
  */
-import { describeValue, feedsOutput, forward, lossOf, UserOpError, type Graph } from "./graph.js";
-import { isTensor, type Tensor } from "./tensor.js";
+import { callForward, feedsOutput, forward, lossOf, type Graph } from "./graph.js";
+import type { Tensor } from "./tensor.js";
 import { tensorByName, type EndToEndEvaluator } from "./evaluate.js";
 import { DENSE, NodeView, Slots, UNCHANGED, type NodeInfo } from "./incremental/slots.js";
 import { LocalityPaths, SPARSE_FRACTION } from "./incremental/locality.js";
@@ -68,11 +70,13 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
     const { values, loss } = forward(graph);
     this.baseLoss = loss;
     for (const inp of graph.inputs) this.slotOf.set(inp.id, this.slots.add(inp.id, values.get(inp.id)!));
-    for (const node of graph.nodes) this.slotOf.set(node.id, this.slots.add(node.id, values.get(node.id)!));
+    for (const node of graph.nodes) for (const v of node.outputValues) this.slotOf.set(v, this.slots.add(v, values.get(v)!));
     const feeds = feedsOutput(graph);
     for (const node of graph.nodes) {
-      const info: NodeInfo = { node, slot: this.slotOf.get(node.id)!, inputSlots: node.inputs.map((n) => this.slotOf.get(n)!), feedsOutput: feeds.has(node.id) };
-      if (node.op.builtin) {
+      const outputSlots = node.outputValues.map((v) => this.slotOf.get(v)!);
+      const info: NodeInfo = { node, slot: outputSlots[0], outputSlots, inputSlots: node.inputs.map((n) => this.slotOf.get(n)!), feedsOutput: feeds.has(node.id) };
+      // A multi-output node is always recomputed whole (its op's rules speak of one output).
+      if (node.op.builtin && outputSlots.length === 1) {
         info.rule = node.op.incremental;
         info.locality = node.op.locality;
       }
@@ -140,7 +144,7 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
       try {
         if (info) {
           t.data.set(moved);
-          this.slots.setDense(info.slot, this.runNode(info));
+          this.recomputeWhole(info);
           return this.propagate(target.nodeIndex + 1);
         }
         this.directionalInput!.step = sign * h;
@@ -171,7 +175,7 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
         target.tensor.data[flat] = value;
         if (!info.feedsOutput) return this.baseLoss;
         const rule = info.rule;
-        if (!rule?.paramEntry?.(this.viewOf(info), target.param!, flat, value - orig)) this.slots.setDense(info.slot, this.runNode(info));
+        if (!rule?.paramEntry?.(this.viewOf(info), target.param!, flat, value - orig)) this.recomputeWhole(info);
         return this.propagate(target.nodeIndex + 1);
       }
       const slot = this.slots.list[target.slot];
@@ -215,7 +219,7 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
       if (info.locality && this.locality.apply(info, info.locality)) return;
       if (rule?.sparseInput && info.inputSlots.length === 1) return rule.sparseInput(this.viewOf(info), this.slots.sparse(info.inputSlots[0]));
     }
-    this.slots.setDense(info.slot, this.runNode(info));
+    this.recomputeWhole(info);
   }
 
   /** Whether every input is unchanged or a change of at most SPARSE_FRACTION of its entries. */
@@ -238,11 +242,9 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
     return (info.view ??= new NodeView(this.slots, info));
   }
 
-  /** The node's forward on its current inputs (checked as graph.runForward checks it). */
-  private runNode(info: NodeInfo): Tensor {
-    const node = info.node;
-    const out = node.op.forward({ inputs: info.inputSlots.map((s) => this.slots.current(s)), params: node.params, attrs: node.attrs });
-    if (!isTensor(out)) throw new UserOpError(`${node.id} (${node.op.name}): forward must return a tensor { shape: number[], data: Float64Array } of matching size, got ${describeValue(out)}`);
-    return out;
+  /** The node's whole forward on its current inputs (checked as the forward pass checks it): every output dense. */
+  private recomputeWhole(info: NodeInfo): void {
+    const { outputs } = callForward(info.node, info.inputSlots.map((s) => this.slots.current(s)));
+    for (let k = 0; k < info.outputSlots.length; k++) this.slots.setDense(info.outputSlots[k], outputs[k]);
   }
 }

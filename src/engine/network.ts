@@ -8,8 +8,10 @@ import type { Nested } from "./tensor.js";
 export interface InputSpec {
   shape?: number[];
   values?: Nested;
-  /** Integer labels in [0, classes): never differentiated. */
+  /** Integer labels in [0, classes): never differentiated (ops that take ids read them too). */
   classes?: number;
+  /** A constant tensor (a mask, a table): usable by any op, never differentiated, never in gradients[]. */
+  constant?: boolean;
 }
 
 export interface NodeSpec {

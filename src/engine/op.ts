@@ -14,24 +14,64 @@ import type { IncrementalRule } from "./incremental/rule.js";
 export type Attrs = Record<string, unknown>;
 
 export interface AttrSpec {
-  type: "int" | "number" | "bool" | "int[]" | "int|int[]";
+  type: "int" | "number" | "bool" | "int[]" | "int|int[]" | "string" | "string[]";
   required?: boolean;
   default?: unknown;
   /** Smallest allowed value (for numbers / each int of an array). */
   min?: number;
+  /** Largest allowed value (for numbers / each int of an array); with `maxExclusive`, values must stay below it. */
+  max?: number;
+  maxExclusive?: boolean;
+  /** For "string" (and each entry of "string[]"): the allowed values. Default: any non-empty string. */
+  oneOf?: string[];
   doc: string;
+}
+
+/**
+ * The random stream a forward gets (dropout's mask): seeded from the network's seed and
+ * the node's id, and started afresh on every forward call of that node, so that every
+ * call within one check (the forward pass, each finite difference) draws the same
+ * numbers. It works only while the forward that received it runs.
+ */
+export interface ForwardRng {
+  /** Uniform in [0, 1). */
+  uniform(): number;
+  /** Standard normal N(0, 1). */
+  normal(): number;
+  /** 1 with probability p, else 0. */
+  bernoulli(p: number): number;
 }
 
 export interface ForwardContext {
   inputs: Tensor[];
   params: Record<string, Tensor>;
   attrs: Attrs;
+  /** The node's seeded stream, the same on every forward call of the node within a check. */
+  rng: ForwardRng;
 }
 
-export interface BackwardContext extends ForwardContext {
+/**
+ * What a forward returns: its output tensor, or `{ output, saved }` to hand `saved`
+ * (anything: numbers, tensors, objects) to the backward. A multi-output op (`outputs`
+ * declared) returns `{ h, c }` — one tensor per declared output — or
+ * `{ outputs: { h, c }, saved }`.
+ */
+export type ForwardOutput = Tensor | { output: Tensor; saved?: any } | Record<string, Tensor> | { outputs: Record<string, Tensor>; saved?: any };
+
+export interface BackwardContext {
+  inputs: Tensor[];
+  params: Record<string, Tensor>;
+  attrs: Attrs;
+  /** The (first) output. */
   output: Tensor;
   /** ∂L/∂output, same shape as output. */
   gradOutput: Tensor;
+  /** A multi-output op's outputs by name ({} for a single-output op). */
+  outputs: Record<string, Tensor>;
+  /** ∂L/∂ each output by name, each the shape of its output: a zero tensor for an output nothing uses ({} for a single-output op). */
+  gradOutputs: Record<string, Tensor>;
+  /** What the forward returned as `saved`, from the forward at the same point (undefined if it saved nothing). */
+  saved?: any;
 }
 
 export interface BackwardResult {
@@ -50,6 +90,11 @@ export interface JacobianResult {
 export interface ShapeContext {
   inputShapes: number[][];
   attrs: Attrs;
+  /**
+   * For each input, its number of classes when it is a "classes" input (labels or ids), else undefined:
+   * an op that takes ids (`idInputs`) can size a table from it. Not given outside a graph (op tests).
+   */
+  inputClasses?: (number | undefined)[];
 }
 
 export type InitKind = "zeros" | "ones" | "normal" | "uniform-fan-in";
@@ -68,8 +113,9 @@ export interface ParamSpec {
  * custom op is always recomputed whole, whatever it declares).
  * - `elementwise`: one input, y[i] depends on x[i] alone; the op's forward on a
  *   gathered [n] vector of entries gives those n outputs.
- * - `broadcast`: two inputs with the trailing-dims broadcast, y[i] = f(a[i], b[i mod |b|]);
- *   the forward on two gathered [n] vectors gives those n outputs.
+ * - `broadcast`: inputs with the trailing-dims broadcast, each of the output's shape or a
+ *   suffix of it: y[i] = f(a[i], b[i mod |b|]) (add), or f(mask[i mod |mask|], a[i], b[i mod |b|])
+ *   (where); the forward on the gathered [n] vectors gives those n outputs.
  * - `rowwise`: one input; each row along one axis is computed on its own (the
  *   axis the attribute `axisAttr` names, else always the last). The evaluator goes
  *   sparse when that axis is the last one: the forward on the gathered changed rows
@@ -82,6 +128,12 @@ export type DiagnosisHints = Partial<Record<DiagnosisKind, string>>;
 
 export interface OpDef {
   name: string;
+  /**
+   * A multi-output op's output names, in order (forward returns `{ [name]: Tensor }`; another node
+   * reads one as "node:name", and plain "node" means the first). A built-in whose outputs depend on its
+   * attributes (split) gives a function of them. Absent: one output.
+   */
+  outputs?: string[] | ((attrs: Attrs) => string[]);
   /** Built-in ops carry these; custom ops may leave them out. */
   builtin?: boolean;
   /** One line for hovers and the README. */
@@ -92,14 +144,22 @@ export interface OpDef {
   arity?: number | [number, number];
   /** Input positions that carry integer class labels: never differentiated. */
   labelInputs?: number[];
+  /**
+   * Input positions that take integer ids (an embedding's token ids): they must come from a "classes"
+   * input (integers in [0, classes)) and are never differentiated.
+   */
+  idInputs?: number[];
   /** Attribute schema (JSON networks are validated against it). */
   attrs?: Record<string, AttrSpec>;
   params?: Record<string, ParamSpec>;
   /** Output shape from input shapes; throws ShapeError naming both shapes on a mismatch. */
   outputShape?: (ctx: ShapeContext) => number[];
-  forward: (ctx: ForwardContext) => Tensor;
+  /** A multi-output op's output shapes by name (instead of outputShape). */
+  outputShapes?: (ctx: ShapeContext) => Record<string, number[]>;
+  forward: (ctx: ForwardContext) => ForwardOutput;
   backward?: (ctx: BackwardContext) => BackwardResult;
-  jacobian?: (ctx: ForwardContext & { output: Tensor }) => JacobianResult;
+  /** Single-output ops only. */
+  jacobian?: (ctx: ForwardContext & { output: Tensor; saved?: any }) => JacobianResult;
   /** Where a custom op was defined (file:line:col), for messages. */
   definedAt?: string;
   /**

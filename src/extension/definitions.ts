@@ -45,15 +45,17 @@ export function findDefinitions(text: string, language: "json" | "ts"): Definiti
   return language === "json" ? jsonDefinitions(text) : tsDefinitions(text);
 }
 
-/** The innermost node whose object contains the offset, or whose defineOp call does. */
+/** The innermost node whose object contains the offset, or whose defineOp call does, or the input entry that does. */
 export function definitionAt(defs: Definitions, offset: number):
-  { node: NodeDefinition } | { op: OpDefinition } | undefined {
+  { node: NodeDefinition } | { op: OpDefinition } | { input: Definitions["inputs"][number] } | undefined {
   const inside = (s: Span) => s.start <= offset && offset <= s.end;
   const node = defs.nodes.filter((n) => inside(n.object))
     .sort((a, b) => (a.object.end - a.object.start) - (b.object.end - b.object.start))[0];
   if (node) return { node };
   const op = defs.ops.find((o) => inside(o.call));
-  return op ? { op } : undefined;
+  if (op) return { op };
+  const input = defs.inputs.find((i) => inside(i.span));
+  return input ? { input } : undefined;
 }
 
 // ---------------------------------------------------------------- JSON

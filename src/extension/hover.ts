@@ -6,7 +6,7 @@
  */
 import * as vscode from "vscode";
 import { builtinOps } from "../engine/ops/index.js";
-import type { GraphView, NodeReport, Report } from "../shared/report.js";
+import type { GradientReport, GraphView, InputReport, NodeReport, Report } from "../shared/report.js";
 import { definitionAt, findDefinitions } from "./definitions.js";
 import { describeDocument, isJsonNetwork, isNetworkFile } from "./files.js";
 import { formatError, summarize, type ResultStore } from "./results.js";
@@ -14,7 +14,7 @@ import { formatError, summarize, type ResultStore } from "./results.js";
 export const CHECK_COMMAND = "gradlens.checkGradients";
 export const SHOW_NODE_COMMAND = "gradlens.showNode";
 
-type NodeFacts = Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "params">;
+type NodeFacts = Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "outputs" | "params">;
 
 export class NetworkHoverProvider implements vscode.HoverProvider {
   /** The graph of a JSON document, per version: hovering must not rebuild the graph each time. */
@@ -49,6 +49,15 @@ export class NetworkHoverProvider implements vscode.HoverProvider {
       appendLinks(md, document.uri, id);
       const range = new vscode.Range(document.positionAt(hit.node.object.start), document.positionAt(hit.node.object.end));
       return new vscode.Hover(md, range);
+    }
+
+    if ("input" in hit) {
+      const id = hit.input.id;
+      const input = report?.inputs.find((i) => i.id === id) ?? (json ? this.view(document)?.inputs.find((i) => i.id === id) : undefined);
+      md.appendMarkdown(`**GradLens** · input \`${id}\`${input ? ` ${shape(input.shape)}` : ""}\n\n`);
+      if (input) describeInput(md, input, report?.gradients.find((g) => g.name === id && !g.node));
+      appendLinks(md, document.uri, id);
+      return new vscode.Hover(md, new vscode.Range(document.positionAt(hit.input.span.start), document.positionAt(hit.input.span.end)));
     }
 
     // A defineOp call: the op and every node that uses it.
@@ -87,7 +96,10 @@ export class NetworkHoverProvider implements vscode.HoverProvider {
 
 function describeShapes(md: vscode.MarkdownString, n: NodeFacts): void {
   const ins = n.inputs.map((name, i) => `\`${name}\` ${shape(n.inputShapes[i])}`).join(", ");
-  md.appendMarkdown(`${ins || "(no inputs)"} → ${shape(n.outputShape)}\n\n`);
+  // A node with several outputs: each by name (another node reads one as "node:name").
+  const outs = n.outputs ? n.outputs.map((o) => `\`${n.id}:${o.name}\` ${shape(o.shape)}`).join(", ") : shape(n.outputShape);
+  md.appendMarkdown(`${ins || "(no inputs)"} → ${outs}\n\n`);
+  if (n.outputs) md.appendMarkdown(`${n.outputs.length} outputs: ${n.outputs.map((o) => `\`${o.name}\``).join(", ")} (plain \`${n.id}\` reads \`${n.outputs[0].name}\`).\n\n`);
   if (n.params.length > 0) {
     const total = n.params.reduce((s, p) => s + p.size, 0);
     md.appendMarkdown(`Parameters: ${n.params.map((p) => `\`${p.name}\` ${shape(p.shape)} (${p.size})`).join(", ")}` +
@@ -95,6 +107,13 @@ function describeShapes(md: vscode.MarkdownString, n: NodeFacts): void {
   } else {
     md.appendMarkdown("No parameters.\n\n");
   }
+}
+
+function describeInput(md: vscode.MarkdownString, input: InputReport, gradient: GradientReport | undefined): void {
+  if (input.constant && input.classes === undefined) md.appendMarkdown("Constant: never differentiated — no Jacobian is taken against it and it is not among the end-to-end gradients.\n\n");
+  else if (input.classes !== undefined) md.appendMarkdown(`Integer labels in [0, ${input.classes}): never differentiated (ops that take ids read them too).\n\n`);
+  else md.appendMarkdown(`Differentiated: dL/d${escape(input.id)} is checked end to end.\n\n`);
+  if (gradient) md.appendMarkdown(`Last check of dL/d${escape(input.id)}: **${gradient.status}** · worst relative error ${formatError(gradient.maxRelError)}\n\n`);
 }
 
 function describeResult(md: vscode.MarkdownString, node: NodeReport | undefined, report: Report | undefined, summary: string | undefined): void {

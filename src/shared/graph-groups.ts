@@ -21,8 +21,12 @@ export interface GroupInfo {
 }
 
 export type DrawnBox =
-  | { kind: "input"; key: string; id: string; shape: number[]; classes?: number }
-  | { kind: "node"; key: string; id: string; op: string; shape: number[]; status?: Status; group?: string; output: boolean }
+  | { kind: "input"; key: string; id: string; shape: number[]; classes?: number; constant?: boolean }
+  | {
+    kind: "node"; key: string; id: string; op: string; shape: number[]; status?: Status; group?: string; output: boolean;
+    /** A multi-output node's outputs (absent for one output). */
+    outputs?: { name: string; shape: number[] }[];
+  }
   | { kind: "group"; key: string; group: string; size: number; status?: Status; output: boolean };
 
 export interface DrawnEdge {
@@ -32,6 +36,8 @@ export interface DrawnEdge {
   shape: number[];
   /** How many network edges it stands for (several, into or out of a collapsed group). */
   count: number;
+  /** The output it carries when it leaves a node with several ("h" of "cell:h"). */
+  output?: string;
 }
 
 export interface DrawnGraph {
@@ -90,44 +96,64 @@ export function drawnGraph(view: GraphView, collapsed: ReadonlySet<string> = new
     const key = inputKey(input.id);
     if (!shownBy.has(input.id)) shownBy.set(input.id, key);
     shapeOf.set(input.id, input.shape);
-    boxes.push({ kind: "input", key, id: input.id, shape: input.shape, ...(input.classes !== undefined ? { classes: input.classes } : {}) });
+    boxes.push({
+      kind: "input", key, id: input.id, shape: input.shape,
+      ...(input.classes !== undefined ? { classes: input.classes } : {}), ...(input.constant ? { constant: true } : {}),
+    });
   }
   const placed = new Set<string>();
+  const outputNode = nodePart(view.output);
+  /** "cell:h" → the node and output it names (a node with several outputs). */
+  const outputOf = new Map<string, { node: string; name: string }>();
   for (const node of view.nodes) {
     shapeOf.set(node.id, node.outputShape);
+    for (const o of node.outputs ?? []) {
+      outputOf.set(`${node.id}:${o.name}`, { node: node.id, name: o.name });
+      shapeOf.set(`${node.id}:${o.name}`, o.shape);
+    }
     const g = node.group !== undefined ? byName.get(node.group) : undefined;
     if (g?.collapsed) {
       const key = groupKey(g.name);
       if (!shownBy.has(node.id)) shownBy.set(node.id, key);
       if (placed.has(key)) continue;
       placed.add(key);
-      boxes.push({ kind: "group", key, group: g.name, size: g.members.length, status: g.status, output: g.members.includes(view.output) });
+      boxes.push({ kind: "group", key, group: g.name, size: g.members.length, status: g.status, output: g.members.includes(outputNode) });
       continue;
     }
     const key = nodeKey(node.id);
     if (!shownBy.has(node.id)) shownBy.set(node.id, key);
-    boxes.push({ kind: "node", key, id: node.id, op: node.op, shape: node.outputShape, status: node.status, output: node.id === view.output, ...(node.group !== undefined ? { group: node.group } : {}) });
+    boxes.push({
+      kind: "node", key, id: node.id, op: node.op, shape: node.outputShape, status: node.status, output: node.id === outputNode,
+      ...(node.group !== undefined ? { group: node.group } : {}), ...(node.outputs ? { outputs: node.outputs } : {}),
+    });
   }
   const edges: DrawnEdge[] = [];
   const seen = new Map<string, DrawnEdge>();
   for (const node of view.nodes) {
     const to = shownBy.get(node.id)!;
     node.inputs.forEach((source, i) => {
-      const from = shownBy.get(source);
+      const output = outputOf.get(source);
+      const from = shownBy.get(output ? output.node : source);
       if (from === undefined || from === to) return; // an unknown input (the builder reports it), or inside a collapsed group
       const merged = from.startsWith("g:") || to.startsWith("g:");
-      const id = `${from}\u0000${to}`;
+      const id = `${from}\u0000${to}\u0000${output?.name ?? ""}`;
       const existing = merged ? seen.get(id) : undefined;
       if (existing) {
         existing.count++;
         return;
       }
-      const edge: DrawnEdge = { from, to, shape: node.inputShapes[i] ?? shapeOf.get(source) ?? [], count: 1 };
+      const edge: DrawnEdge = { from, to, shape: node.inputShapes[i] ?? shapeOf.get(source) ?? [], count: 1, ...(output ? { output: output.name } : {}) };
       if (merged) seen.set(id, edge);
       edges.push(edge);
     });
   }
   return { boxes, edges, groups };
+}
+
+/** The node of a value name: "cell:h" → "cell" (ids never contain ':'). */
+export function nodePart(value: string): string {
+  const colon = value.indexOf(":");
+  return colon < 0 ? value : value.slice(0, colon);
 }
 
 /** The group a node belongs to, if any. */

@@ -1,7 +1,8 @@
 /**
  * The computation graph as Mermaid `flowchart` text: one node per input and per op
- * node (id, op, output shape), edges labelled with the shape flowing along them, and
- * a class per check status. Used by `gradlens graph`, the webview and the `--html` page.
+ * node (id, op, output shape — each output's, for a node with several), edges labelled
+ * with the shape flowing along them (and the output's name, "h [4, 8]", when it leaves a
+ * node with several outputs: one edge per output used), and a class per check status. Used by `gradlens graph`, the webview and the `--html` page.
  *
  * Node and input ids are the user's text, so they never become Mermaid syntax:
  * Mermaid ids are generated (n0, n1, …) and every label is written inside quotes with
@@ -100,11 +101,12 @@ export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): Merm
     if (!(box.id in mermaidIdOf)) mermaidIdOf[box.id] = id;
     if (box.kind === "input") {
       classify(id, "input");
-      const kind = box.classes !== undefined ? `labels, ${box.classes} classes` : "input";
+      const kind = box.classes !== undefined ? `labels, ${box.classes} classes` : box.constant ? "constant" : "input";
       return `${id}[/"${escapeLabel(box.id)}<br>${escapeLabel(kind)} ${shapeLabel(box.shape)}"/]`;
     }
     classify(id, box.status ?? "unchecked");
-    const label = `"${escapeLabel(box.id)}<br>${escapeLabel(box.op)} → ${shapeLabel(box.shape)}"`;
+    const shapes = box.outputs ? box.outputs.map((o) => `${escapeLabel(o.name)} ${shapeLabel(o.shape)}`).join(", ") : shapeLabel(box.shape);
+    const label = `"${escapeLabel(box.id)}<br>${escapeLabel(box.op)} → ${shapes}"`;
     // The loss node gets the subroutine shape (double side bars) so the end of the graph stands out.
     return box.output ? `${id}[[${label}]]` : `${id}[${label}]`;
   };
@@ -129,7 +131,7 @@ export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): Merm
     lines.push(`  ${boxLine(box)}`);
   }
   for (const edge of drawn.edges) {
-    const label = shapeLabel(edge.shape) + (edge.count > 1 ? ` ×${edge.count}` : "");
+    const label = (edge.output !== undefined ? `${escapeLabel(edge.output)} ` : "") + shapeLabel(edge.shape) + (edge.count > 1 ? ` ×${edge.count}` : "");
     lines.push(`  ${idOfKey.get(edge.from)} -->|"${label}"| ${idOfKey.get(edge.to)}`);
   }
   for (const [cls, style] of Object.entries(statusStyles)) lines.push(`  classDef ${cls} ${style}`);

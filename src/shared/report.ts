@@ -30,10 +30,12 @@ export interface JacobianReport {
   /** Input id or parameter name. */
   wrt: string;
   kind: "input" | "param";
+  /** Which output of a multi-output node the rows are (absent for a node with one output). */
+  output?: string;
   /** Full Jacobian shape [output size, wrt size]. */
   rows: number;
   cols: number;
-  /** Shapes of the node's output and of the wrt tensor (to turn flat rows/cols into indices). */
+  /** Shapes of the node's output (this output) and of the wrt tensor (to turn flat rows/cols into indices). */
   outputShape: number[];
   wrtShape: number[];
   sampled: boolean;
@@ -68,7 +70,10 @@ export interface NodeReport {
   diagnosis?: Diagnosis;
   inputs: string[];
   inputShapes: number[][];
+  /** The (first) output's shape. */
   outputShape: number[];
+  /** A multi-output node's outputs, in order (absent for a node with one output). */
+  outputs?: { name: string; shape: number[] }[];
   params: { name: string; shape: number[]; size: number }[];
   jacobians: JacobianReport[];
   /** Why a node was skipped, or an error raised while checking it. */
@@ -97,6 +102,8 @@ export interface InputReport {
   id: string;
   shape: number[];
   classes?: number;
+  /** A constant input ("constant": true): never differentiated. */
+  constant?: boolean;
   location?: SourceLocation;
 }
 
@@ -125,7 +132,7 @@ export interface Report {
 export interface GraphView {
   name: string;
   inputs: InputReport[];
-  nodes: (Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "params" | "location" | "group"> &
+  nodes: (Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "outputs" | "params" | "location" | "group"> &
     Partial<Pick<NodeReport, "status">>)[];
   output: string;
 }

@@ -5,6 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { IncrementalEvaluator } from "../engine/incremental.js";
+import { isDifferentiable } from "../engine/graph.js";
 import { graphFromData, CLAIMED, DONE, FAILED, FINISHED, NEXT, STATE, type PoolMessage } from "./pool.js";
 import { paramName, parseTensorName } from "../shared/names.js";
 
@@ -44,7 +45,7 @@ parentPort!.on("message", (m: PoolMessage) => {
 function warmUp(ev: IncrementalEvaluator, graph: ReturnType<typeof graphFromData>): void {
   const names = [
     ...graph.nodes.flatMap((n) => Object.keys(n.params).map((p) => paramName(n.id, p))),
-    ...graph.inputs.filter((i) => i.classes === undefined).map((i) => i.id),
+    ...graph.inputs.filter(isDifferentiable).map((i) => i.id),
   ];
   const t0 = performance.now();
   for (let round = 0; round < 20 && performance.now() - t0 < 50; round++)

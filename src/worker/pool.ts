@@ -52,8 +52,11 @@ export interface GraphData {
   seed: number;
   output: string;
   projection?: Float64Array;
-  inputs: { id: string; shape: number[]; classes?: number; data: Float64Array }[];
-  nodes: { id: string; op: string; inputs: string[]; attrs: Attrs; params: Record<string, Tensor>; inputShapes: number[][]; outputShape: number[]; specIndex: number; labelInputs: number[] }[];
+  inputs: { id: string; shape: number[]; classes?: number; constant?: boolean; data: Float64Array }[];
+  nodes: {
+    id: string; op: string; inputs: string[]; attrs: Attrs; params: Record<string, Tensor>; inputShapes: number[][]; outputShape: number[];
+    outputNames?: string[]; outputValues: string[]; outputShapes: number[][]; rngSeed: number; specIndex: number; labelInputs: number[];
+  }[];
 }
 
 /** Messages to a pool worker. */
@@ -73,10 +76,11 @@ export function poolable(graph: Graph): boolean {
 export function graphData(graph: Graph): GraphData {
   return {
     name: graph.name, seed: graph.seed, output: graph.output, projection: graph.projection,
-    inputs: graph.inputs.map((i) => ({ id: i.id, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}), data: i.value.data })),
+    inputs: graph.inputs.map((i) => ({ id: i.id, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}), ...(i.constant ? { constant: true } : {}), data: i.value.data })),
     nodes: graph.nodes.map((n) => ({
       id: n.id, op: n.op.name, inputs: n.inputs, attrs: n.attrs, params: n.params, inputShapes: n.inputShapes,
-      outputShape: n.outputShape, specIndex: n.specIndex, labelInputs: [...n.labelInputs],
+      outputShape: n.outputShape, ...(n.outputNames ? { outputNames: n.outputNames } : {}), outputValues: n.outputValues, outputShapes: n.outputShapes,
+      rngSeed: n.rngSeed, specIndex: n.specIndex, labelInputs: [...n.labelInputs],
     })),
   };
 }
@@ -85,11 +89,15 @@ export function graphFromData(d: GraphData): Graph {
   const nodes: GraphNode[] = d.nodes.map((n) => {
     const op = builtinOps.get(n.op);
     if (!op) throw new Error(`pool worker: unknown op '${n.op}'`);
-    return { id: n.id, op, inputs: n.inputs, attrs: n.attrs, params: n.params, inputShapes: n.inputShapes, outputShape: n.outputShape, specIndex: n.specIndex, labelInputs: new Set(n.labelInputs) };
+    return {
+      id: n.id, op, inputs: n.inputs, attrs: n.attrs, params: n.params, inputShapes: n.inputShapes, outputShape: n.outputShape,
+      ...(n.outputNames ? { outputNames: n.outputNames } : {}), outputValues: n.outputValues, outputShapes: n.outputShapes, rngSeed: n.rngSeed,
+      specIndex: n.specIndex, labelInputs: new Set(n.labelInputs),
+    };
   });
   return {
     name: d.name, seed: d.seed, output: d.output, projection: d.projection, nodes, spec: {} as NetworkSpec,
-    inputs: d.inputs.map((i) => ({ id: i.id, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}), value: { shape: i.shape, data: i.data } })),
+    inputs: d.inputs.map((i) => ({ id: i.id, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}), ...(i.constant ? { constant: true } : {}), value: { shape: i.shape, data: i.data } })),
   };
 }
 

@@ -8,7 +8,7 @@
  * and the wording that tells a user how to raise a limit (the CLI's flags).
  */
 import { checkGraph } from "../engine/check.js";
-import { backward, describeGraph, forward, UserOpError } from "../engine/graph.js";
+import { backward, describeGraph, forward, isDifferentiable, UserOpError } from "../engine/graph.js";
 import { NetworkError } from "../engine/network.js";
 import { toNested, type Nested } from "../engine/tensor.js";
 import type { WorkerRequest, WorkerResult } from "./protocol.js";
@@ -45,13 +45,13 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
     const graph = loaded.graph;
     if (request.task === "graph") return { kind: "graph", view: { ...describeGraph(graph), nodes: describeGraph(graph).nodes.map((n, i) => ({ ...n, location: located(loaded, graph.nodes[i].specIndex) })) } };
     if (request.task === "grads") {
-      const { values, loss } = forward(graph);
-      const g = backward(graph, values);
+      const { values, loss, saved } = forward(graph);
+      const g = backward(graph, values, saved);
       const grads: Record<string, Nested> = {};
       for (const node of graph.nodes)
         for (const [p, t] of Object.entries(node.params)) grads[paramName(node.id, p)] = toNested(g.params.get(paramName(node.id, p)) ?? { shape: t.shape, data: new Float64Array(t.data.length) });
       for (const inp of graph.inputs) {
-        if (inp.classes !== undefined) continue;
+        if (!isDifferentiable(inp)) continue;
         grads[inp.id] = toNested(g.values.get(inp.id) ?? { shape: inp.shape, data: new Float64Array(inp.value.data.length) });
       }
       return { kind: "grads", loss, grads };

@@ -236,6 +236,26 @@ describe("example networks, loaded and checked by the engine", () => {
   }
 });
 
+describe("a node with several outputs (examples/buggy/lstm-forgets-c.gradnet.ts)", () => {
+  test("one labelled edge per output, the detail lists the outputs and titles each Jacobian by its output", async () => {
+    const report = await exampleReport("examples/buggy/lstm-forgets-c.gradnet.ts");
+    const { page, probe } = await open(report, "multi-output");
+    const labels = await page.locator(".edgeLabel").allTextContents();
+    for (const label of ["h [2, 4]", "c [2, 4]"]) assert.ok(labels.includes(label), `edge label ${label} in ${labels.join(" | ")}`);
+    await graphNode(page, "cell").click();
+    const detail = page.locator('.detail[data-node="cell"]');
+    await detail.waitFor();
+    assert.match((await detail.locator(".detail-meta").textContent())!, /→ outputs h \[2, 4\], c \[2, 4\]/);
+    const titles = await detail.locator(".jacobian h3").allTextContents();
+    assert.equal(titles.length, 10, "5 wrts × 2 outputs");
+    assert.ok(titles.some((t) => t.startsWith("∂cell:c / ∂c0 ")), titles.join(" | "));
+    assert.equal(await detail.locator('.jacobian[data-output="c"][data-wrt="c0"]').count(), 1);
+    assert.match((await detail.locator(".diagnosis").first().textContent())!, /∂c\/∂c0 is zero/);
+    assert.deepEqual([probe.pageErrors, probe.consoleErrors], [[], []]);
+    await page.close();
+  });
+});
+
 describe("the panel shell as VS Code loads it", () => {
   test("resources by URL under the CSP's source; the report arrives as a message", async () => {
     const url = (name: string) => pathToFileURL(join(mediaDir(), name)).href;

@@ -383,6 +383,34 @@ describe("GradLens in a real VS Code", function () {
     });
   });
 
+  describe("the network language: a node with several outputs, a constant input", () => {
+    const uri = () => fileIn("fixtures", "gates.gradnet.json");
+
+    it("a hover on a multi-output node lists its outputs and shapes; one on a constant input says it is constant", async () => {
+      const doc = await vscode.workspace.openTextDocument(uri());
+      const node = await hoverText(uri(), new vscode.Position(lineOf(doc, '"id": "gates"'), 10));
+      for (const expected of ["node `gates`", "op `split`", "`gates:a` [2, 4], `gates:b` [2, 4]", "2 outputs: `a`, `b`", "reads `a`"])
+        assert.ok(node.text.includes(expected), `hover has ${expected}:\n${node.text}`);
+      const mask = await hoverText(uri(), new vscode.Position(lineOf(doc, '"mask"'), 6));
+      for (const expected of ["input `mask` [2, 4]", "Constant: never differentiated"])
+        assert.ok(mask.text.includes(expected), `hover has ${expected}:\n${mask.text}`);
+      const x = await hoverText(uri(), new vscode.Position(lineOf(doc, '"x"'), 6));
+      assert.ok(x.text.includes("Differentiated"), x.text);
+    });
+
+    it("checked: passes, the report lists the outputs, the constant is in no gradient", async () => {
+      const checked = nextCheck(uri());
+      await vscode.commands.executeCommand("gradlens.checkGradients", uri());
+      const report = reportOf(await checked);
+      assert.equal(report.ok, true);
+      assert.deepEqual(report.nodes.find((n) => n.id === "gates")?.outputs, [{ name: "a", shape: [2, 4] }, { name: "b", shape: [2, 4] }]);
+      assert.deepEqual(report.gradients.map((g) => g.name), ["x"]);
+      const doc = await vscode.workspace.openTextDocument(uri());
+      const node = await hoverText(uri(), new vscode.Position(lineOf(doc, '"id": "gates"'), 10));
+      assert.ok(node.text.includes("**pass**"), node.text);
+    });
+  });
+
   describe("jsonValidation", () => {
     it("VS Code's JSON language features validate *.gradnet.json against the shipped schema", async () => {
       const uri = fileIn("scratch", "schema.gradnet.json");

@@ -54,6 +54,16 @@ const cases: Case[] = [
   { name: "unknown-key", line: 5, column: 3, message: /^unknown key 'node'; did you mean 'nodes'\?$/ },
   { name: "bad-group", line: 6, column: 56, message: /^nodes\[0\]\.group must be a non-empty string \(the name of the node's block\), got 1$/ },
   { name: "custom-ops", line: 2, column: 3, message: /custom ops from TypeScript modules \("ops"\) are not supported/ },
+  { name: "embedding-few-rows", line: 6, column: 26, message: /^emb \(embedding\): embedding's ids have 12 classes but its table has 5 rows \("num"\)/ },
+  { name: "gelu-approximate", line: 6, column: 47, message: /^nodes\[0\]\.approximate must be one of 'none', 'tanh', got "fast"$/ },
+  { name: "clamp-bounds", line: 6, column: 24, message: /^c \(clamp\): clamp's min 3 is above its max 1$/ },
+  { name: "attention-causal", line: 7, column: 71, message: /causal attention needs as many keys as queries, got q \[2, 3, 4\] and k \[2, 5, 4\]/ },
+  // The network language of 0.2: outputs of a multi-output node, constant inputs, split and dropout.
+  { name: "no-such-output", line: 7, column: 56, message: /^'gates' \(split\) has no output 'z' \(its outputs: i, f\)$/ },
+  { name: "single-output-ref", line: 7, column: 45, message: /^'fc' \(linear\) has a single output: write 'fc', not 'fc:h'$/ },
+  { name: "split-sizes", line: 6, column: 28, message: /^parts \(split\): split's "sizes" \[4, 4\] add up to 8, but x \[2, 6\] has 6 along axis 1$/ },
+  { name: "dropout-p", line: 6, column: 43, message: /^nodes\[0\]\.p must be a number in \[0, 1\), got 1$/ },
+  { name: "constant-not-ids", line: 7, column: 60, message: /cross_entropy takes class labels as input 2, but 'y' is not a "classes" input \(it is a constant input/ },
 ];
 
 describe("bad network files: FILE:LINE:COL at the offending value", () => {

@@ -9,6 +9,7 @@
  */
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import { backwardOp, forwardOp } from "../../src/engine/graph.js";
 import { linear } from "../../src/engine/ops/linear.js";
 import { matmul } from "../../src/engine/ops/matmul.js";
 import {
@@ -84,7 +85,7 @@ describe("kernels: the plain loops' numbers, bit for bit", () => {
           for (const bias of [true, false]) {
             const y = matmulTransB(x.data, W.data, { m: rows, k: nIn, n: units }, bias ? b.data : undefined); // x·Wᵀ + b
             assertBitIdentical(y, linearForwardPlain(x.data, W.data, bias ? b.data : undefined, rows, units, nIn), `y (${rows}×${nIn} → ${units}, bias ${bias})`);
-            const op = linear.forward({ inputs: [x], params: { W, b }, attrs: { units, bias } });
+            const op = forwardOp(linear, { inputs: [x], params: { W, b }, attrs: { units, bias } });
             assertBitIdentical(op.data, y, `linear.forward is the kernel (${rows}×${nIn} → ${units}, bias ${bias})`);
           }
           for (const zeros of [0, 0.5, 1 - 1 / (rows * units)]) {
@@ -99,7 +100,7 @@ describe("kernels: the plain loops' numbers, bit for bit", () => {
             assertBitIdentical(got.dx, want.dx, `dx ${where}`);
             assertBitIdentical(got.dW, want.dW, `dW ${where}`);
             assertBitIdentical(got.db, want.db, `db ${where}`);
-            const op = linear.backward!({ inputs: [x], params: { W, b }, attrs: { units }, output: g, gradOutput: g });
+            const op = backwardOp(linear, { inputs: [x], params: { W, b }, attrs: { units }, output: g, gradOutput: g });
             assertBitIdentical(op.inputs![0]!.data, got.dx, `linear.backward's dx is the kernel ${where}`);
             assertBitIdentical(op.params!.W.data, got.dW, `linear.backward's dW is the kernel ${where}`);
             assertBitIdentical(op.params!.b.data, got.db, `linear.backward's db is the kernel ${where}`);
@@ -110,7 +111,7 @@ describe("kernels: the plain loops' numbers, bit for bit", () => {
   test("linear with leading batch dims [B, T, in] is row by row", () => {
     const rng = new Rng(7);
     const x = randomTensor(rng, [3, 5, 6]), W = randomTensor(rng, [7, 6]), b = randomTensor(rng, [7]);
-    const y = linear.forward({ inputs: [x], params: { W, b }, attrs: { units: 7 } });
+    const y = forwardOp(linear, { inputs: [x], params: { W, b }, attrs: { units: 7 } });
     assert.deepEqual(y.shape, [3, 5, 7]);
     assertBitIdentical(y.data, linearForwardPlain(x.data, W.data, b.data, 15, 7, 6), "y");
   });
@@ -130,8 +131,8 @@ describe("kernels: the plain loops' numbers, bit for bit", () => {
       assertBitIdentical(C, want.C, `C ${where}`);
       assertBitIdentical(dA, want.dA, `dA ${where}`);
       assertBitIdentical(dB, want.dB, `dB ${where}`);
-      const op = matmul.forward({ inputs: [A, B], params: {}, attrs: {} });
-      const grads = matmul.backward!({ inputs: [A, B], params: {}, attrs: {}, output: op, gradOutput: G });
+      const op = forwardOp(matmul, { inputs: [A, B], params: {}, attrs: {} });
+      const grads = backwardOp(matmul, { inputs: [A, B], params: {}, attrs: {}, output: op, gradOutput: G });
       assertBitIdentical(op.data, C, `matmul.forward is the kernel ${where}`);
       assertBitIdentical(grads.inputs![0]!.data, dA, `matmul.backward's dA is the kernel ${where}`);
       assertBitIdentical(grads.inputs![1]!.data, dB, `matmul.backward's dB is the kernel ${where}`);

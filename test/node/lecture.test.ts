@@ -7,6 +7,7 @@
  */
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import { backwardOp, forwardOp } from "../../src/engine/graph.js";
 import { builtinOps } from "../../src/engine/ops/index.js";
 import type { OpDef } from "../../src/engine/op.js";
 import { fromNested, toNested, type Nested, type Tensor } from "../../src/engine/tensor.js";
@@ -26,8 +27,8 @@ function assertClose(actual: Nested, expected: Nested, tol: number, where = ""):
 /** Forward then backward of one op, with the upstream gradient g. */
 function step(name: string, inputs: Tensor[], g: Tensor | null, params: Record<string, Tensor> = {}, attrs = {}) {
   const o = op(name);
-  const output = o.forward({ inputs, params, attrs });
-  const grads = g ? o.backward!({ inputs, params, attrs, output, gradOutput: g }) : undefined;
+  const output = forwardOp(o, { inputs, params, attrs });
+  const grads = g ? backwardOp(o, { inputs, params, attrs, output, gradOutput: g }) : undefined;
   return { output, grads };
 }
 

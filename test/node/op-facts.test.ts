@@ -102,20 +102,63 @@ describe("a new built-in op is its definition and a registration", () => {
   });
 });
 
+describe("issue 10's ops take their sparse paths", () => {
+  /** The shipped op `name` with its forward counted, in a registry of the test's own. */
+  function countedBuiltin(name: string) {
+    const { op, sizes } = counted(builtinOps.get(name)!);
+    const registry = registerOps([...builtinOpList.filter((o) => o.name !== name), op]);
+    return { customOps: Object.fromEntries(registry), sizes };
+  }
+
+  test("where, three inputs: a changed entry of a or b recomputes only the output entries it meets", () => {
+    const { customOps, sizes } = countedBuiltin("where");
+    const graph = buildGraph({
+      name: "where-net", seed: 2,
+      inputs: { mask: { values: [1, 0, 1, 0, 1, 1], constant: true }, a: { shape: [4, 6] }, b: { shape: [6] } },
+      nodes: [{ id: "w", op: "where", inputs: ["mask", "a", "b"] }, { id: "t", op: "tanh" }, { id: "loss", op: "sum" }],
+    }, { customOps });
+    const fast = new IncrementalEvaluator(graph), straight = new StraightEvaluator(graph);
+    sizes.length = 0;
+    const got = ["a", "b"].map((name) => fast.entries(name, Array.from({ length: name === "a" ? 24 : 6 }, (_, i) => i), 1e-6));
+    // a[i] meets one output entry; b[j] meets its 4 repeats.
+    assert.deepEqual([...new Set(sizes)].sort(), [1, 4]);
+    const want = ["a", "b"].map((name) => straight.entries(name, Array.from({ length: name === "a" ? 24 : 6 }, (_, i) => i), 1e-6));
+    got.forEach((g, t) => g.plus.forEach((v, k) => assert.ok(Math.abs(v - want[t].plus[k]) <= 1e-12 * Math.abs(v))));
+  });
+
+  test("embedding: a table entry moves only the rows that read it (its own rule, no forward at all)", () => {
+    const { customOps, sizes } = countedBuiltin("embedding");
+    const graph = buildGraph({
+      name: "emb-net", seed: 2,
+      inputs: { ids: { shape: [2, 3], classes: 5 } },
+      nodes: [{ id: "emb", op: "embedding", dim: 4 }, { id: "t", op: "tanh" }, { id: "loss", op: "sum" }],
+    }, { customOps });
+    const fast = new IncrementalEvaluator(graph), straight = new StraightEvaluator(graph);
+    sizes.length = 0;
+    const all = Array.from({ length: 20 }, (_, i) => i);
+    const got = fast.entries("emb.table", all, 1e-6);
+    assert.deepEqual(sizes, []);
+    const want = straight.entries("emb.table", all, 1e-6);
+    got.plus.forEach((v, k) => assert.ok(Math.abs(v - want.plus[k]) <= 1e-12 * Math.abs(v), `table[${k}]`));
+  });
+});
+
 describe("facts the rest of the engine reads from the ops", () => {
   test("every shipped elementwise, broadcast or row-wise built-in declares it, and linear has its own rule", () => {
     const by = (kind: string) => builtinOpList.filter((op) => op.locality?.kind === kind).map((op) => op.name);
-    assert.deepEqual(by("elementwise"), ["relu", "leaky_relu", "sigmoid", "tanh", "exp", "log", "softplus"]);
-    assert.deepEqual(by("broadcast"), ["add", "sub", "mul"]);
-    assert.deepEqual(by("rowwise"), ["softmax", "log_softmax", "layer_norm"]);
-    assert.deepEqual(builtinOpList.filter((op) => op.incremental).map((op) => op.name), ["linear"]);
+    assert.deepEqual(by("elementwise"), [
+      "relu", "leaky_relu", "sigmoid", "tanh", "exp", "log", "softplus", "gelu", "silu", "elu", "sqrt", "abs", "pow", "scale", "clamp",
+    ]);
+    assert.deepEqual(by("broadcast"), ["add", "sub", "mul", "div", "maximum", "minimum", "where"]);
+    assert.deepEqual(by("rowwise"), ["softmax", "log_softmax", "layer_norm", "rms_norm"]);
+    assert.deepEqual(builtinOpList.filter((op) => op.incremental).map((op) => op.name), ["linear", "embedding"]);
   });
 
-  test("the label losses in messages are the ops with labelInputs", () => {
-    assert.equal(labelOpsInWords, "cross_entropy, nll or softmax_cross_entropy");
+  test("the label (and id) ops in messages are the ops with labelInputs or idInputs", () => {
+    assert.equal(labelOpsInWords, "cross_entropy, embedding, nll or softmax_cross_entropy");
     assert.throws(
       () => buildGraph({ inputs: { y: { shape: [4], classes: 3 } }, nodes: [{ id: "r", op: "relu" }] }),
-      (e: Error) => e instanceof NetworkError && e.message.includes("(labels go to cross_entropy, nll or softmax_cross_entropy)"),
+      (e: Error) => e instanceof NetworkError && e.message.includes("(labels go to cross_entropy, embedding, nll or softmax_cross_entropy)"),
     );
   });
 

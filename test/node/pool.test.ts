@@ -37,6 +37,43 @@ describe("pool: identical to one thread", () => {
     for (const name of ["fc1.W", "norm.gamma", "x"]) assertSame(a.entries(name, range(32), 1e-6), b.entries(name, range(32), 1e-6), name);
   });
 
+  test("split (several outputs) and dropout (the node's seeded rng, the mask saved) in workers: bit-identical", () => {
+    const spec: NetworkSpec = {
+      seed: 9,
+      inputs: { x: { shape: [6, 8] }, m: { shape: [6, 4], constant: true } },
+      nodes: [
+        { id: "fc", op: "linear", units: 8 },
+        { id: "drop", op: "dropout", p: 0.4 },
+        { id: "parts", op: "split", sizes: [4, 4], names: ["a", "b"] },
+        { id: "gate", op: "mul", inputs: ["parts:a", "m"] },
+        { id: "sum", op: "add", inputs: ["gate", "parts:b"] },
+        { id: "loss", op: "mean" },
+      ],
+    };
+    const graph = buildGraph(spec);
+    assert.ok(poolable(graph));
+    const copy = graphFromData(structuredClone(graphData(graph)));
+    assert.deepEqual(copy.nodes.map((n) => [n.outputValues, n.rngSeed]), graph.nodes.map((n) => [n.outputValues, n.rngSeed]));
+    assert.equal(copy.inputs[1].constant, true);
+    const single = new IncrementalEvaluator(graph), straight = new StraightEvaluator(graph);
+    const pool = new PooledEvaluator(graph, { threads: 2, minSeconds: 0, chunk: 8, callerWorks: false, stallMs: 60_000 });
+    try {
+      for (const name of ["fc.W", "x"]) {
+        const indices = range(tensorByName(graph, name).data.length);
+        assertSame(pool.entries(name, indices, 1e-6), single.entries(name, indices, 1e-6), name);
+        // Against whole forward passes (the same mask every time): equal to rounding, as the incremental evaluator promises.
+        const a = single.entries(name, indices, 1e-6), b = straight.entries(name, indices, 1e-6);
+        for (let k = 0; k < indices.length; k++) {
+          assert.ok(Math.abs(a.plus[k] - b.plus[k]) <= 1e-13 * Math.max(1, Math.abs(b.plus[k])), `${name} plus[${k}]: ${a.plus[k]} vs ${b.plus[k]}`);
+          assert.ok(Math.abs(a.minus[k] - b.minus[k]) <= 1e-13 * Math.max(1, Math.abs(b.minus[k])), `${name} minus[${k}]`);
+        }
+      }
+    } finally {
+      pool.dispose();
+    }
+    assert.equal(checkGraph(graph, { mode: "exhaustive" }).ok, true);
+  });
+
   test("workers alone (the caller claims nothing) give bit-identical results, in several jobs", () => {
     const graph = load("examples/bench/mnist-small.gradnet.json");
     const single = new IncrementalEvaluator(graph);

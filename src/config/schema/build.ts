@@ -20,11 +20,31 @@ const nested: Schema = {
 
 const positiveInt: Schema = { type: "integer", minimum: 1, errorMessage: "must be a positive integer" };
 
-function intSchema(min: number | undefined): Schema {
+function intSchema(min: number | undefined, spec?: AttrSpec): Schema {
+  if (spec?.max !== undefined) return { type: "integer", ...bounds(spec), errorMessage: `must be an integer in ${rangeText(spec)}` };
   if (min === 1) return { ...positiveInt };
   if (min === 0) return { type: "integer", minimum: 0, errorMessage: "must be a non-negative integer" };
   if (min !== undefined) return { type: "integer", minimum: min, errorMessage: `must be an integer ≥ ${min}` };
   return { type: "integer", errorMessage: "must be an integer" };
+}
+
+/** JSON Schema bounds of a number attribute: minimum, and maximum or exclusiveMaximum. */
+function bounds(spec: AttrSpec): Schema {
+  return {
+    ...(spec.min !== undefined ? { minimum: spec.min } : {}),
+    ...(spec.max !== undefined ? (spec.maxExclusive ? { exclusiveMaximum: spec.max } : { maximum: spec.max }) : {}),
+  };
+}
+
+/** "[0, 1)" */
+function rangeText(spec: AttrSpec): string {
+  return `${spec.min === undefined ? "(−∞" : `[${spec.min}`}, ${spec.max}${spec.maxExclusive ? ")" : "]"}`;
+}
+
+function stringSchema(spec: AttrSpec): Schema {
+  return spec.oneOf
+    ? { type: "string", enum: spec.oneOf, errorMessage: `must be one of ${spec.oneOf.map((s) => JSON.stringify(s)).join(", ")}` }
+    : { type: "string", minLength: 1, errorMessage: "must be a non-empty string" };
 }
 
 function intsWord(min: number | undefined): string {
@@ -38,17 +58,24 @@ export function attrSchema(spec: AttrSpec): Schema {
   const withDefault = spec.default !== undefined ? { default: spec.default } : {};
   switch (spec.type) {
     case "int":
-      return { description, ...intSchema(spec.min), ...withDefault };
+      return { description, ...intSchema(spec.min, spec), ...withDefault };
     case "number":
+      if (spec.max !== undefined) return { description, type: "number", ...bounds(spec), errorMessage: `must be a number in ${rangeText(spec)}`, ...withDefault };
       return spec.min !== undefined
         ? { description, type: "number", minimum: spec.min, errorMessage: `must be a number ≥ ${spec.min}`, ...withDefault }
         : { description, type: "number", errorMessage: "must be a number", ...withDefault };
+    case "string":
+      return { description, ...stringSchema(spec), ...withDefault };
+    case "string[]": {
+      const item = stringSchema(spec);
+      return { description, type: "array", minItems: 1, items: item, errorMessage: `must be a non-empty array of strings (each ${String(item.errorMessage).replace(/^must be /, "")})`, ...withDefault };
+    }
     case "bool":
       return { description, type: "boolean", errorMessage: "must be true or false", ...withDefault };
     case "int[]":
-      return { description, type: "array", items: intSchema(spec.min), errorMessage: `must be an array of ${intsWord(spec.min)}`, ...withDefault };
+      return { description, type: "array", items: intSchema(spec.min, spec), errorMessage: `must be an array of ${intsWord(spec.min)}`, ...withDefault };
     case "int|int[]": {
-      const item = intSchema(spec.min);
+      const item = intSchema(spec.min, spec);
       return {
         description,
         // A number is checked by `minimum`, an array by `items`: no anyOf, so errors point at the exact entry.
@@ -111,10 +138,10 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
         type: "integer", default: 0, errorMessage: "must be an integer",
       },
       inputs: {
-        description: "The network's inputs: name → { shape } (values drawn from N(0, 1)), { values } (fixed), or { shape, classes } (integer labels).",
+        description: "The network's inputs: name → { shape } (values drawn from N(0, 1)), { values } (fixed), { shape, classes } (integer labels), or with \"constant\": true (never differentiated).",
         type: "object",
         minProperties: 1,
-        propertyNames: { pattern: "^[^.]+$", errorMessage: "must not contain '.' (gradients are named by input name)" },
+        propertyNames: { pattern: "^[^.:]+$", errorMessage: "must not contain '.' or ':' (gradients are named by input name; \"node:output\" reads an output)" },
         additionalProperties: { $ref: "#/definitions/input" },
         errorMessage: "must be an object mapping input names to { \"shape\": [...] }",
       },
@@ -125,7 +152,7 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
         items: { $ref: "#/definitions/node" },
         errorMessage: "must be a non-empty array of nodes",
       },
-      output: { description: "Id of the node whose value is the loss. Default: the last node. A non-scalar output is reduced by a fixed seeded random projection.", type: "string", errorMessage: "must be a node id (a string)" },
+      output: { description: "Id of the node whose value is the loss (\"node:output\" for one output of a multi-output node). Default: the last node. A non-scalar output is reduced by a fixed seeded random projection.", type: "string", errorMessage: "must be a node id (a string)" },
       ops: {
         description: "Custom ops from TypeScript modules: op name → \"./file.ts#exportName\" (relative to this file).",
         type: "object",
@@ -144,7 +171,7 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
       nested,
       positiveInt,
       input: {
-        description: "An input: { shape } drawn from N(0, 1) with the seed, { values } given, or { shape, classes } integer labels in [0, classes).",
+        description: "An input: { shape } drawn from N(0, 1) with the seed, { values } given, { shape, classes } integer labels in [0, classes), and \"constant\": true for a tensor that is never differentiated.",
         type: "object",
         properties: {
           shape: {
@@ -155,8 +182,13 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
           },
           values: { description: "Fixed values as nested arrays (must agree with shape when both are given).", $ref: "#/definitions/nested" },
           classes: {
-            description: "Makes this input integer class labels in [0, classes): never differentiated.",
+            description: "Makes this input integer class labels in [0, classes): never differentiated. Ops that take ids (embedding) read them too.",
             ...positiveInt,
+          },
+          constant: {
+            description: "A constant tensor (a mask, a position table, fixed targets): usable by any op, never differentiated, never in the end-to-end gradients. Values seeded from N(0, 1), or given with \"values\".",
+            type: "boolean",
+            errorMessage: "must be true or false",
           },
         },
         additionalProperties: false,
@@ -168,10 +200,10 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
         type: "object",
         required: ["id", "op"],
         properties: {
-          id: { description: "Unique name of this node (among nodes and inputs).", type: "string", pattern: "^[^.]+$", errorMessage: "must be a non-empty string without '.' (gradients are named \"<node>.<param>\")" },
+          id: { description: "Unique name of this node (among nodes and inputs).", type: "string", pattern: "^[^.:]+$", errorMessage: "must be a non-empty string without '.' or ':' (gradients are named \"<node>.<param>\", outputs \"<node>:<output>\")" },
           op: { description: "A built-in op, or a custom op named in the top-level \"ops\".", type: "string", errorMessage: "must be an op name (a string)" },
           inputs: {
-            description: "Names of the nodes or inputs this node reads. Default: the previous node (the first input for the first node).",
+            description: "Names of the nodes or inputs this node reads (\"node:output\" for one output of a multi-output node such as split; plain \"node\" is its first). Default: the previous node (the first input for the first node).",
             type: "array",
             items: { type: "string", errorMessage: "must be a node or input id (a string)" },
             errorMessage: "must be an array of node or input ids",

@@ -3,11 +3,11 @@
 "use strict";
 module.exports = validate10;
 module.exports.default = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"GradLens network (.gradnet.json)","description":"A network whose hand-written gradients GradLens checks against finite differences.","type":"object","required":["inputs","nodes"],"additionalProperties":false,"errorMessage":"must be an object with \"inputs\" and \"nodes\"","properties":{"$schema":{"description":"Path or URL of this schema (for the editor); ignored by GradLens.","type":"string"},"name":{"description":"Name of the network, shown in reports. Default: the file name.","type":"string","errorMessage":"must be a string"},"seed":{"description":"Seed for every random value (inputs, parameter initialisation, sampling). Same file, same seed: same numbers on every machine. Default: 0.","type":"integer","default":0,"errorMessage":"must be an integer"},"inputs":{"description":"The network's inputs: name → { shape } (values drawn from N(0, 1)), { values } (fixed), or { shape, classes } (integer labels).","type":"object","minProperties":1,"propertyNames":{"pattern":"^[^.]+$","errorMessage":"must not contain '.' (gradients are named by input name)"},"additionalProperties":{"$ref":"#/definitions/input"},"errorMessage":"must be an object mapping input names to { \"shape\": [...] }"},"nodes":{"description":"The layers, in order. Each node's default input is the previous node (the first input for the first node).","type":"array","minItems":1,"items":{"$ref":"#/definitions/node"},"errorMessage":"must be a non-empty array of nodes"},"output":{"description":"Id of the node whose value is the loss. Default: the last node. A non-scalar output is reduced by a fixed seeded random projection.","type":"string","errorMessage":"must be a node id (a string)"},"ops":{"description":"Custom ops from TypeScript modules: op name → \"./file.ts#exportName\" (relative to this file).","type":"object","additionalProperties":{"type":"string","pattern":"^[^#]+#[A-Za-z_$][A-Za-z0-9_$]*$","errorMessage":"must look like \"./file.ts#exportName\""},"errorMessage":"must be an object mapping op names to \"./file.ts#exportName\""}},"if":{"required":["ops"]},"else":{"properties":{"nodes":{"items":{"properties":{"op":{"$ref":"#/definitions/builtinOp"}}}}}},"definitions":{"nested":{"description":"A number, or nested arrays of numbers (row-major, outermost dimension first).","type":["number","array"],"items":{"$ref":"#/definitions/nested"},"errorMessage":"must be a number or nested arrays of numbers"},"positiveInt":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"input":{"description":"An input: { shape } drawn from N(0, 1) with the seed, { values } given, or { shape, classes } integer labels in [0, classes).","type":"object","properties":{"shape":{"description":"Dimensions, batch first, e.g. [4, 3]. [] is a scalar.","type":"array","items":{"$ref":"#/definitions/positiveInt"},"errorMessage":"must be an array of positive integers"},"values":{"description":"Fixed values as nested arrays (must agree with shape when both are given).","$ref":"#/definitions/nested"},"classes":{"description":"Makes this input integer class labels in [0, classes): never differentiated.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"}},"additionalProperties":false,"anyOf":[{"required":["shape"]},{"required":["values"]}],"errorMessage":"must be an object like { \"shape\": [4, 3] }"},"node":{"description":"A node: { id, op, inputs?, params?, ...attributes of the op }.","type":"object","required":["id","op"],"properties":{"id":{"description":"Unique name of this node (among nodes and inputs).","type":"string","pattern":"^[^.]+$","errorMessage":"must be a non-empty string without '.' (gradients are named \"<node>.<param>\")"},"op":{"description":"A built-in op, or a custom op named in the top-level \"ops\".","type":"string","errorMessage":"must be an op name (a string)"},"inputs":{"description":"Names of the nodes or inputs this node reads. Default: the previous node (the first input for the first node).","type":"array","items":{"type":"string","errorMessage":"must be a node or input id (a string)"},"errorMessage":"must be an array of node or input ids"},"params":{"description":"Initial parameter values, e.g. { \"W\": [[...]], \"b\": [...] }. Otherwise seeded initialisation.","type":"object","additionalProperties":{"$ref":"#/definitions/nested"},"errorMessage":"must be an object mapping parameter names to nested arrays"},"group":{"description":"The block this node belongs to, e.g. \"block1\": the graph draws the nodes of a group as one box that can be collapsed (big networks open with their groups collapsed, except those holding a failure).","type":"string","pattern":"\\S","errorMessage":"must be a non-empty string (the name of the node's block)"}},"allOf":[{"if":{"properties":{"op":{"const":"linear"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"linear takes exactly 1 input"},"params":{"properties":{"W":{"description":"Initial value of linear's W.","$ref":"#/definitions/nested"},"b":{"description":"Initial value of linear's b.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"units":{"description":"Number of outputs per row (W has shape [units, in]). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"bias":{"description":"Add a learned bias b [units]. Default: true.","type":"boolean","errorMessage":"must be true or false","default":true}},"required":["units"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"matmul"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"matmul takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"add"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"add takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sub"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"sub takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mul"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"mul takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"relu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"relu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"leaky_relu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"leaky_relu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"slope":{"description":"Slope for x < 0 (y = slope·x there). Default: 0.01.","type":"number","errorMessage":"must be a number","default":0.01}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sigmoid"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sigmoid takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"tanh"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"tanh takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"exp"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"exp takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"log"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"log takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softplus"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"softplus takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softmax"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"softmax takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis that sums to 1 (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"log_softmax"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"log_softmax takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis that sums to 1 (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"cross_entropy"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"cross_entropy takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softmax_cross_entropy"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"softmax_cross_entropy takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"nll"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"nll takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mse"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"mse takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sum"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sum takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Reduce only this axis (negative counts from the end); without it reduce everything to a scalar.","type":"integer","errorMessage":"must be an integer"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mean"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"mean takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Reduce only this axis (negative counts from the end); without it reduce everything to a scalar.","type":"integer","errorMessage":"must be an integer"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"reshape"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"reshape takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"shape":{"description":"The new full shape (batch dim included); one entry may be −1 (inferred). Required.","type":"array","items":{"type":"integer","minimum":-1,"errorMessage":"must be an integer ≥ -1"},"errorMessage":"must be an array of integers ≥ -1"}},"required":["shape"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"transpose"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"transpose takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"perm":{"description":"Output axis i is input axis perm[i]; default swaps the last two axes.","type":"array","items":{"type":"integer","minimum":0,"errorMessage":"must be a non-negative integer"},"errorMessage":"must be an array of non-negative integers"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"concat"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"errorMessage":"concat takes at least 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Axis to join along (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"layer_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"layer_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of layer_norm's gamma.","$ref":"#/definitions/nested"},"beta":{"description":"Initial value of layer_norm's beta.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the variance before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"batch_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"batch_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of batch_norm's gamma.","$ref":"#/definitions/nested"},"beta":{"description":"Initial value of batch_norm's beta.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the variance before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"conv2d"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"conv2d takes exactly 1 input"},"params":{"properties":{"W":{"description":"Initial value of conv2d's W.","$ref":"#/definitions/nested"},"b":{"description":"Initial value of conv2d's b.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"filters":{"description":"Number of output channels (W has shape [filters, C, kh, kw]). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"kernel":{"description":"Kernel size k or [kh, kw]. Required.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"},"stride":{"description":"Step between windows: s or [sh, sw]. Default: 1.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers","default":1},"padding":{"description":"Zeros added on each side: p or [ph, pw]. Default: 0.","type":["integer","array"],"minimum":0,"items":{"type":"integer","minimum":0,"errorMessage":"must be a non-negative integer"},"errorMessage":"must be an integer or an array of non-negative integers","default":0},"bias":{"description":"Add a learned bias b [filters]. Default: true.","type":"boolean","errorMessage":"must be true or false","default":true}},"required":["filters","kernel"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"max_pool2d"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"max_pool2d takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"kernel":{"description":"Window size k or [kh, kw]. Required.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"},"stride":{"description":"Step between windows: s or [sh, sw]; default the kernel size (no overlap).","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"}},"required":["kernel"],"additionalProperties":false}}],"errorMessage":"must be an object like { \"id\": \"fc\", \"op\": \"linear\", \"units\": 3 }"},"builtinOp":{"enum":["linear","matmul","add","sub","mul","relu","leaky_relu","sigmoid","tanh","exp","log","softplus","softmax","log_softmax","cross_entropy","softmax_cross_entropy","nll","mse","sum","mean","reshape","transpose","concat","layer_norm","batch_norm","conv2d","max_pool2d"],"enumDescriptions":["y = x·Wᵀ + b; x [B, in], W [units, in], b [units]","C = A·B; A [..., m, k], B [k, n] or [..., k, n]","a + b, elementwise; b may be a trailing-dims suffix of a ([B, H] + [H])","a − b, elementwise; b may be a trailing-dims suffix of a","a ⊙ b, elementwise; b may be a trailing-dims suffix of a","max(x, 0), elementwise","x for x > 0, slope·x otherwise (slope default 0.01)","σ(x) = 1 / (1 + e^(−x)), elementwise","tanh(x), elementwise","e^x, elementwise","natural log ln(x), elementwise (x > 0)","ln(1 + e^x), elementwise (a smooth relu)","pⱼ = e^(lⱼ) / Σₖ e^(lₖ) along an axis (default the last)","log pⱼ = lⱼ − log Σₖ e^(lₖ) along an axis (default the last)","L = (1/B) Σ_b −log p[b, y_b] for probabilities p [B, C] and labels y [B]","cross_entropy(softmax(logits), y) in one stable step; logits [B, C], labels y [B]","L = (1/B) Σ_b −logp[b, y_b] for log-probabilities logp [B, C] (after log_softmax) and labels y [B]","L = mean over all N entries of (pred − target)²","Σ of all entries (→ []), or along one axis","mean of all entries (→ []), or along one axis","Same entries in row-major order, new shape (one −1 inferred)","Permute axes (default: swap the last two)","Join 2+ inputs along an axis (default the last); other dims must agree","Normalise each row over the last axis, then y = γ ⊙ x̂ + β (γ, β [last])","Training-mode batch norm: per feature (x [B, F]) or channel (x [B, C, H, W]) over batch (and H, W); y = γ·x̂ + β","2-D convolution: x [B, C, H, W] * W [filters, C, kh, kw] + b [filters] → [B, filters, H′, W′]","Max over kh × kw windows of x [B, C, H, W] (stride default = kernel, no padding)"],"errorMessage":"unknown op: use a built-in op, or declare a custom op in the top-level \"ops\""}}};
-const schema12 = {"enum":["linear","matmul","add","sub","mul","relu","leaky_relu","sigmoid","tanh","exp","log","softplus","softmax","log_softmax","cross_entropy","softmax_cross_entropy","nll","mse","sum","mean","reshape","transpose","concat","layer_norm","batch_norm","conv2d","max_pool2d"],"enumDescriptions":["y = x·Wᵀ + b; x [B, in], W [units, in], b [units]","C = A·B; A [..., m, k], B [k, n] or [..., k, n]","a + b, elementwise; b may be a trailing-dims suffix of a ([B, H] + [H])","a − b, elementwise; b may be a trailing-dims suffix of a","a ⊙ b, elementwise; b may be a trailing-dims suffix of a","max(x, 0), elementwise","x for x > 0, slope·x otherwise (slope default 0.01)","σ(x) = 1 / (1 + e^(−x)), elementwise","tanh(x), elementwise","e^x, elementwise","natural log ln(x), elementwise (x > 0)","ln(1 + e^x), elementwise (a smooth relu)","pⱼ = e^(lⱼ) / Σₖ e^(lₖ) along an axis (default the last)","log pⱼ = lⱼ − log Σₖ e^(lₖ) along an axis (default the last)","L = (1/B) Σ_b −log p[b, y_b] for probabilities p [B, C] and labels y [B]","cross_entropy(softmax(logits), y) in one stable step; logits [B, C], labels y [B]","L = (1/B) Σ_b −logp[b, y_b] for log-probabilities logp [B, C] (after log_softmax) and labels y [B]","L = mean over all N entries of (pred − target)²","Σ of all entries (→ []), or along one axis","mean of all entries (→ []), or along one axis","Same entries in row-major order, new shape (one −1 inferred)","Permute axes (default: swap the last two)","Join 2+ inputs along an axis (default the last); other dims must agree","Normalise each row over the last axis, then y = γ ⊙ x̂ + β (γ, β [last])","Training-mode batch norm: per feature (x [B, F]) or channel (x [B, C, H, W]) over batch (and H, W); y = γ·x̂ + β","2-D convolution: x [B, C, H, W] * W [filters, C, kh, kw] + b [filters] → [B, filters, H′, W′]","Max over kh × kw windows of x [B, C, H, W] (stride default = kernel, no padding)"],"errorMessage":"unknown op: use a built-in op, or declare a custom op in the top-level \"ops\""};
-const pattern0 = new RegExp("^[^.]+$", "u");
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"GradLens network (.gradnet.json)","description":"A network whose hand-written gradients GradLens checks against finite differences.","type":"object","required":["inputs","nodes"],"additionalProperties":false,"errorMessage":"must be an object with \"inputs\" and \"nodes\"","properties":{"$schema":{"description":"Path or URL of this schema (for the editor); ignored by GradLens.","type":"string"},"name":{"description":"Name of the network, shown in reports. Default: the file name.","type":"string","errorMessage":"must be a string"},"seed":{"description":"Seed for every random value (inputs, parameter initialisation, sampling). Same file, same seed: same numbers on every machine. Default: 0.","type":"integer","default":0,"errorMessage":"must be an integer"},"inputs":{"description":"The network's inputs: name → { shape } (values drawn from N(0, 1)), { values } (fixed), { shape, classes } (integer labels), or with \"constant\": true (never differentiated).","type":"object","minProperties":1,"propertyNames":{"pattern":"^[^.:]+$","errorMessage":"must not contain '.' or ':' (gradients are named by input name; \"node:output\" reads an output)"},"additionalProperties":{"$ref":"#/definitions/input"},"errorMessage":"must be an object mapping input names to { \"shape\": [...] }"},"nodes":{"description":"The layers, in order. Each node's default input is the previous node (the first input for the first node).","type":"array","minItems":1,"items":{"$ref":"#/definitions/node"},"errorMessage":"must be a non-empty array of nodes"},"output":{"description":"Id of the node whose value is the loss (\"node:output\" for one output of a multi-output node). Default: the last node. A non-scalar output is reduced by a fixed seeded random projection.","type":"string","errorMessage":"must be a node id (a string)"},"ops":{"description":"Custom ops from TypeScript modules: op name → \"./file.ts#exportName\" (relative to this file).","type":"object","additionalProperties":{"type":"string","pattern":"^[^#]+#[A-Za-z_$][A-Za-z0-9_$]*$","errorMessage":"must look like \"./file.ts#exportName\""},"errorMessage":"must be an object mapping op names to \"./file.ts#exportName\""}},"if":{"required":["ops"]},"else":{"properties":{"nodes":{"items":{"properties":{"op":{"$ref":"#/definitions/builtinOp"}}}}}},"definitions":{"nested":{"description":"A number, or nested arrays of numbers (row-major, outermost dimension first).","type":["number","array"],"items":{"$ref":"#/definitions/nested"},"errorMessage":"must be a number or nested arrays of numbers"},"positiveInt":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"input":{"description":"An input: { shape } drawn from N(0, 1) with the seed, { values } given, { shape, classes } integer labels in [0, classes), and \"constant\": true for a tensor that is never differentiated.","type":"object","properties":{"shape":{"description":"Dimensions, batch first, e.g. [4, 3]. [] is a scalar.","type":"array","items":{"$ref":"#/definitions/positiveInt"},"errorMessage":"must be an array of positive integers"},"values":{"description":"Fixed values as nested arrays (must agree with shape when both are given).","$ref":"#/definitions/nested"},"classes":{"description":"Makes this input integer class labels in [0, classes): never differentiated. Ops that take ids (embedding) read them too.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"constant":{"description":"A constant tensor (a mask, a position table, fixed targets): usable by any op, never differentiated, never in the end-to-end gradients. Values seeded from N(0, 1), or given with \"values\".","type":"boolean","errorMessage":"must be true or false"}},"additionalProperties":false,"anyOf":[{"required":["shape"]},{"required":["values"]}],"errorMessage":"must be an object like { \"shape\": [4, 3] }"},"node":{"description":"A node: { id, op, inputs?, params?, ...attributes of the op }.","type":"object","required":["id","op"],"properties":{"id":{"description":"Unique name of this node (among nodes and inputs).","type":"string","pattern":"^[^.:]+$","errorMessage":"must be a non-empty string without '.' or ':' (gradients are named \"<node>.<param>\", outputs \"<node>:<output>\")"},"op":{"description":"A built-in op, or a custom op named in the top-level \"ops\".","type":"string","errorMessage":"must be an op name (a string)"},"inputs":{"description":"Names of the nodes or inputs this node reads (\"node:output\" for one output of a multi-output node such as split; plain \"node\" is its first). Default: the previous node (the first input for the first node).","type":"array","items":{"type":"string","errorMessage":"must be a node or input id (a string)"},"errorMessage":"must be an array of node or input ids"},"params":{"description":"Initial parameter values, e.g. { \"W\": [[...]], \"b\": [...] }. Otherwise seeded initialisation.","type":"object","additionalProperties":{"$ref":"#/definitions/nested"},"errorMessage":"must be an object mapping parameter names to nested arrays"},"group":{"description":"The block this node belongs to, e.g. \"block1\": the graph draws the nodes of a group as one box that can be collapsed (big networks open with their groups collapsed, except those holding a failure).","type":"string","pattern":"\\S","errorMessage":"must be a non-empty string (the name of the node's block)"}},"allOf":[{"if":{"properties":{"op":{"const":"linear"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"linear takes exactly 1 input"},"params":{"properties":{"W":{"description":"Initial value of linear's W.","$ref":"#/definitions/nested"},"b":{"description":"Initial value of linear's b.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"units":{"description":"Number of outputs per row (W has shape [units, in]). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"bias":{"description":"Add a learned bias b [units]. Default: true.","type":"boolean","errorMessage":"must be true or false","default":true}},"required":["units"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"matmul"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"matmul takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"add"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"add takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sub"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"sub takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mul"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"mul takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"div"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"div takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"maximum"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"maximum takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"minimum"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"minimum takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"relu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"relu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"leaky_relu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"leaky_relu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"slope":{"description":"Slope for x < 0 (y = slope·x there). Default: 0.01.","type":"number","errorMessage":"must be a number","default":0.01}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sigmoid"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sigmoid takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"tanh"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"tanh takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"exp"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"exp takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"log"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"log takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softplus"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"softplus takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"gelu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"gelu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"approximate":{"description":"\"none\": the exact x·Φ(x) with the erf; \"tanh\": ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as GPT-2 and PyTorch's approximate='tanh'. Default: \"none\".","type":"string","enum":["none","tanh"],"errorMessage":"must be one of \"none\", \"tanh\"","default":"none"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"silu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"silu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"elu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"elu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"alpha":{"description":"y = alpha·(eˣ − 1) for x ≤ 0. Default: 1.","type":"number","errorMessage":"must be a number","default":1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sqrt"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sqrt takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"abs"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"abs takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"pow"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"pow takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"exponent":{"description":"The scalar exponent p of y = x^p (x < 0 needs an integer p). Required.","type":"number","errorMessage":"must be a number"}},"required":["exponent"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"scale"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"scale takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"factor":{"description":"The constant c of y = c·x (e.g. 1/√d before a softmax). Required.","type":"number","errorMessage":"must be a number"}},"required":["factor"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"clamp"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"clamp takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"min":{"description":"Lower bound: y = max(x, min). At least one of min and max is needed.","type":"number","errorMessage":"must be a number"},"max":{"description":"Upper bound: y = min(x, max). At least one of min and max is needed.","type":"number","errorMessage":"must be a number"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"where"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":3,"maxItems":3,"errorMessage":"where takes exactly 3 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softmax"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"softmax takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis that sums to 1 (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"log_softmax"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"log_softmax takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis that sums to 1 (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"cross_entropy"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"cross_entropy takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softmax_cross_entropy"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"softmax_cross_entropy takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"nll"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"nll takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mse"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"mse takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sum"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sum takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Reduce only this axis (negative counts from the end); without it reduce everything to a scalar.","type":"integer","errorMessage":"must be an integer"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mean"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"mean takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Reduce only this axis (negative counts from the end); without it reduce everything to a scalar.","type":"integer","errorMessage":"must be an integer"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"reshape"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"reshape takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"shape":{"description":"The new full shape (batch dim included); one entry may be −1 (inferred). Required.","type":"array","items":{"type":"integer","minimum":-1,"errorMessage":"must be an integer ≥ -1"},"errorMessage":"must be an array of integers ≥ -1"}},"required":["shape"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"transpose"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"transpose takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"perm":{"description":"Output axis i is input axis perm[i]; default swaps the last two axes.","type":"array","items":{"type":"integer","minimum":0,"errorMessage":"must be a non-negative integer"},"errorMessage":"must be an array of non-negative integers"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"concat"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"errorMessage":"concat takes at least 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Axis to join along (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"slice"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"slice takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis to slice (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1},"start":{"description":"First index taken (negative counts from the end). Default 0. Default: 0.","type":"integer","errorMessage":"must be an integer","default":0},"end":{"description":"Index to stop before (negative counts from the end). Default: the axis length.","type":"integer","errorMessage":"must be an integer"},"step":{"description":"Take every step-th entry. Default 1. Default: 1.","type":"integer","minimum":1,"errorMessage":"must be a positive integer","default":1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"layer_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"layer_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of layer_norm's gamma.","$ref":"#/definitions/nested"},"beta":{"description":"Initial value of layer_norm's beta.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the variance before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"batch_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"batch_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of batch_norm's gamma.","$ref":"#/definitions/nested"},"beta":{"description":"Initial value of batch_norm's beta.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the variance before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"rms_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"rms_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of rms_norm's gamma.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the mean square before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"conv2d"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"conv2d takes exactly 1 input"},"params":{"properties":{"W":{"description":"Initial value of conv2d's W.","$ref":"#/definitions/nested"},"b":{"description":"Initial value of conv2d's b.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"filters":{"description":"Number of output channels (W has shape [filters, C, kh, kw]). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"kernel":{"description":"Kernel size k or [kh, kw]. Required.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"},"stride":{"description":"Step between windows: s or [sh, sw]. Default: 1.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers","default":1},"padding":{"description":"Zeros added on each side: p or [ph, pw]. Default: 0.","type":["integer","array"],"minimum":0,"items":{"type":"integer","minimum":0,"errorMessage":"must be a non-negative integer"},"errorMessage":"must be an integer or an array of non-negative integers","default":0},"bias":{"description":"Add a learned bias b [filters]. Default: true.","type":"boolean","errorMessage":"must be true or false","default":true}},"required":["filters","kernel"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"max_pool2d"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"max_pool2d takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"kernel":{"description":"Window size k or [kh, kw]. Required.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"},"stride":{"description":"Step between windows: s or [sh, sw]; default the kernel size (no overlap).","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"}},"required":["kernel"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"embedding"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"embedding takes exactly 1 input"},"params":{"properties":{"table":{"description":"Initial value of embedding's table.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"num":{"description":"Rows of the table: the ids are integers in [0, num). Default: the ids input's \"classes\".","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"dim":{"description":"Width of each row (the embedding size). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"}},"required":["dim"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"attention"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":3,"maxItems":4,"errorMessage":"attention takes 3 to 4 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true,"causal":{"description":"Query i attends to keys j ≤ i only (needs as many keys as queries). Default: false.","type":"boolean","errorMessage":"must be true or false","default":false}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"split"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"split takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"sizes":{"description":"The length of each part along the axis, in order; they add up to the axis' length (e.g. [4, 4]). Required.","type":"array","items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be an array of positive integers"},"axis":{"description":"Axis to split along (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1},"names":{"description":"The outputs' names, one per part (default \"0\", \"1\", …); another node reads a part as \"node:name\".","type":"array","minItems":1,"items":{"type":"string","minLength":1,"errorMessage":"must be a non-empty string"},"errorMessage":"must be a non-empty array of strings (each a non-empty string)"}},"required":["sizes"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"dropout"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"dropout takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"p":{"description":"Probability of dropping each entry, 0 ≤ p < 1 (0: the identity). Default: 0.5.","type":"number","minimum":0,"exclusiveMaximum":1,"errorMessage":"must be a number in [0, 1)","default":0.5}},"additionalProperties":false}}],"errorMessage":"must be an object like { \"id\": \"fc\", \"op\": \"linear\", \"units\": 3 }"},"builtinOp":{"enum":["linear","matmul","add","sub","mul","div","maximum","minimum","relu","leaky_relu","sigmoid","tanh","exp","log","softplus","gelu","silu","elu","sqrt","abs","pow","scale","clamp","where","softmax","log_softmax","cross_entropy","softmax_cross_entropy","nll","mse","sum","mean","reshape","transpose","concat","slice","layer_norm","batch_norm","rms_norm","conv2d","max_pool2d","embedding","attention","split","dropout"],"enumDescriptions":["y = x·Wᵀ + b; x [B, in], W [units, in], b [units]","C = A·B; A [..., m, k], B [k, n] or [..., k, n]","a + b, elementwise; b may be a trailing-dims suffix of a ([B, H] + [H])","a − b, elementwise; b may be a trailing-dims suffix of a","a ⊙ b, elementwise; b may be a trailing-dims suffix of a","a ⊘ b, elementwise; b may be a trailing-dims suffix of a","max(a, b), elementwise; b may be a trailing-dims suffix of a","min(a, b), elementwise; b may be a trailing-dims suffix of a","max(x, 0), elementwise","x for x > 0, slope·x otherwise (slope default 0.01)","σ(x) = 1 / (1 + e^(−x)), elementwise","tanh(x), elementwise","e^x, elementwise","natural log ln(x), elementwise (x > 0)","ln(1 + e^x), elementwise (a smooth relu)","x·Φ(x) (Φ the normal CDF), elementwise; \"approximate\": \"tanh\" for the tanh form","x·σ(x) (swish), elementwise","x for x > 0, alpha·(eˣ − 1) otherwise (alpha default 1), elementwise","√x, elementwise (x ≥ 0)","|x|, elementwise","x^p for a scalar exponent p, elementwise","c·x for a constant factor c, elementwise","x limited to [min, max] (either bound may be left out), elementwise","where(mask, a, b): a where mask > 0, else b; mask and b may be trailing-dims suffixes of a","pⱼ = e^(lⱼ) / Σₖ e^(lₖ) along an axis (default the last)","log pⱼ = lⱼ − log Σₖ e^(lₖ) along an axis (default the last)","L = (1/B) Σ_b −log p[b, y_b] for probabilities p [B, C] and labels y [B]","cross_entropy(softmax(logits), y) in one stable step; logits [B, C], labels y [B]","L = (1/B) Σ_b −logp[b, y_b] for log-probabilities logp [B, C] (after log_softmax) and labels y [B]","L = mean over all N entries of (pred − target)²","Σ of all entries (→ []), or along one axis","mean of all entries (→ []), or along one axis","Same entries in row-major order, new shape (one −1 inferred)","Permute axes (default: swap the last two)","Join 2+ inputs along an axis (default the last); other dims must agree","x[start:end:step] along one axis (default the last), as in Python","Normalise each row over the last axis, then y = γ ⊙ x̂ + β (γ, β [last])","Training-mode batch norm: per feature (x [B, F]) or channel (x [B, C, H, W]) over batch (and H, W); y = γ·x̂ + β","Each row over the last axis divided by its root mean square, then y = γ ⊙ x̂ (γ [last])","2-D convolution: x [B, C, H, W] * W [filters, C, kh, kw] + b [filters] → [B, filters, H′, W′]","Max over kh × kw windows of x [B, C, H, W] (stride default = kernel, no padding)","Rows of a table [num, dim] picked by integer ids (a \"classes\" input): y[p, :] = table[ids[p], :]","softmax(q·kᵀ/√d + mask)·v, single head; q, k, v [B, T, d], optional additive mask; \"causal\": true hides later keys","Cut x into parts along an axis (sizes; default the last axis): one output per part, \"node:0\", \"node:1\"… or named","Inverted dropout (training mode): each entry kept with probability 1 − p, scaled by 1/(1 − p); the mask from the node's seeded rng"],"errorMessage":"unknown op: use a built-in op, or declare a custom op in the top-level \"ops\""}}};
+const schema12 = {"enum":["linear","matmul","add","sub","mul","div","maximum","minimum","relu","leaky_relu","sigmoid","tanh","exp","log","softplus","gelu","silu","elu","sqrt","abs","pow","scale","clamp","where","softmax","log_softmax","cross_entropy","softmax_cross_entropy","nll","mse","sum","mean","reshape","transpose","concat","slice","layer_norm","batch_norm","rms_norm","conv2d","max_pool2d","embedding","attention","split","dropout"],"enumDescriptions":["y = x·Wᵀ + b; x [B, in], W [units, in], b [units]","C = A·B; A [..., m, k], B [k, n] or [..., k, n]","a + b, elementwise; b may be a trailing-dims suffix of a ([B, H] + [H])","a − b, elementwise; b may be a trailing-dims suffix of a","a ⊙ b, elementwise; b may be a trailing-dims suffix of a","a ⊘ b, elementwise; b may be a trailing-dims suffix of a","max(a, b), elementwise; b may be a trailing-dims suffix of a","min(a, b), elementwise; b may be a trailing-dims suffix of a","max(x, 0), elementwise","x for x > 0, slope·x otherwise (slope default 0.01)","σ(x) = 1 / (1 + e^(−x)), elementwise","tanh(x), elementwise","e^x, elementwise","natural log ln(x), elementwise (x > 0)","ln(1 + e^x), elementwise (a smooth relu)","x·Φ(x) (Φ the normal CDF), elementwise; \"approximate\": \"tanh\" for the tanh form","x·σ(x) (swish), elementwise","x for x > 0, alpha·(eˣ − 1) otherwise (alpha default 1), elementwise","√x, elementwise (x ≥ 0)","|x|, elementwise","x^p for a scalar exponent p, elementwise","c·x for a constant factor c, elementwise","x limited to [min, max] (either bound may be left out), elementwise","where(mask, a, b): a where mask > 0, else b; mask and b may be trailing-dims suffixes of a","pⱼ = e^(lⱼ) / Σₖ e^(lₖ) along an axis (default the last)","log pⱼ = lⱼ − log Σₖ e^(lₖ) along an axis (default the last)","L = (1/B) Σ_b −log p[b, y_b] for probabilities p [B, C] and labels y [B]","cross_entropy(softmax(logits), y) in one stable step; logits [B, C], labels y [B]","L = (1/B) Σ_b −logp[b, y_b] for log-probabilities logp [B, C] (after log_softmax) and labels y [B]","L = mean over all N entries of (pred − target)²","Σ of all entries (→ []), or along one axis","mean of all entries (→ []), or along one axis","Same entries in row-major order, new shape (one −1 inferred)","Permute axes (default: swap the last two)","Join 2+ inputs along an axis (default the last); other dims must agree","x[start:end:step] along one axis (default the last), as in Python","Normalise each row over the last axis, then y = γ ⊙ x̂ + β (γ, β [last])","Training-mode batch norm: per feature (x [B, F]) or channel (x [B, C, H, W]) over batch (and H, W); y = γ·x̂ + β","Each row over the last axis divided by its root mean square, then y = γ ⊙ x̂ (γ [last])","2-D convolution: x [B, C, H, W] * W [filters, C, kh, kw] + b [filters] → [B, filters, H′, W′]","Max over kh × kw windows of x [B, C, H, W] (stride default = kernel, no padding)","Rows of a table [num, dim] picked by integer ids (a \"classes\" input): y[p, :] = table[ids[p], :]","softmax(q·kᵀ/√d + mask)·v, single head; q, k, v [B, T, d], optional additive mask; \"causal\": true hides later keys","Cut x into parts along an axis (sizes; default the last axis): one output per part, \"node:0\", \"node:1\"… or named","Inverted dropout (training mode): each entry kept with probability 1 − p, scaled by 1/(1 − p); the mask from the node's seeded rng"],"errorMessage":"unknown op: use a built-in op, or declare a custom op in the top-level \"ops\""};
+const pattern0 = new RegExp("^[^.:]+$", "u");
 const pattern3 = new RegExp("^[^#]+#[A-Za-z_$][A-Za-z0-9_$]*$", "u");
-const schema13 = {"description":"An input: { shape } drawn from N(0, 1) with the seed, { values } given, or { shape, classes } integer labels in [0, classes).","type":"object","properties":{"shape":{"description":"Dimensions, batch first, e.g. [4, 3]. [] is a scalar.","type":"array","items":{"$ref":"#/definitions/positiveInt"},"errorMessage":"must be an array of positive integers"},"values":{"description":"Fixed values as nested arrays (must agree with shape when both are given).","$ref":"#/definitions/nested"},"classes":{"description":"Makes this input integer class labels in [0, classes): never differentiated.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"}},"additionalProperties":false,"anyOf":[{"required":["shape"]},{"required":["values"]}],"errorMessage":"must be an object like { \"shape\": [4, 3] }"};
+const schema13 = {"description":"An input: { shape } drawn from N(0, 1) with the seed, { values } given, { shape, classes } integer labels in [0, classes), and \"constant\": true for a tensor that is never differentiated.","type":"object","properties":{"shape":{"description":"Dimensions, batch first, e.g. [4, 3]. [] is a scalar.","type":"array","items":{"$ref":"#/definitions/positiveInt"},"errorMessage":"must be an array of positive integers"},"values":{"description":"Fixed values as nested arrays (must agree with shape when both are given).","$ref":"#/definitions/nested"},"classes":{"description":"Makes this input integer class labels in [0, classes): never differentiated. Ops that take ids (embedding) read them too.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"constant":{"description":"A constant tensor (a mask, a position table, fixed targets): usable by any op, never differentiated, never in the end-to-end gradients. Values seeded from N(0, 1), or given with \"values\".","type":"boolean","errorMessage":"must be true or false"}},"additionalProperties":false,"anyOf":[{"required":["shape"]},{"required":["values"]}],"errorMessage":"must be an object like { \"shape\": [4, 3] }"};
 const schema14 = {"type":"integer","minimum":1,"errorMessage":"must be a positive integer"};
 const schema15 = {"description":"A number, or nested arrays of numbers (row-major, outermost dimension first).","type":["number","array"],"items":{"$ref":"#/definitions/nested"},"errorMessage":"must be a number or nested arrays of numbers"};
 const wrapper0 = {validate: validate12};
@@ -99,7 +99,7 @@ vErrors = null;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(((key0 === "shape") || (key0 === "values")) || (key0 === "classes"))){
+if(!((((key0 === "shape") || (key0 === "values")) || (key0 === "classes")) || (key0 === "constant"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema13,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -182,9 +182,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema13.type,parentSchema:schema13,data};
+if(data.constant !== undefined){
+let data4 = data.constant;
+if(typeof data4 !== "boolean"){
+const err9 = {instancePath:instancePath+"/constant",schemaPath:"#/properties/constant/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema13.properties.constant.type,parentSchema:schema13.properties.constant,data:data4};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -193,12 +194,25 @@ vErrors.push(err9);
 }
 errors++;
 }
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema13.type,parentSchema:schema13,data};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
 validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema16 = {"description":"A node: { id, op, inputs?, params?, ...attributes of the op }.","type":"object","required":["id","op"],"properties":{"id":{"description":"Unique name of this node (among nodes and inputs).","type":"string","pattern":"^[^.]+$","errorMessage":"must be a non-empty string without '.' (gradients are named \"<node>.<param>\")"},"op":{"description":"A built-in op, or a custom op named in the top-level \"ops\".","type":"string","errorMessage":"must be an op name (a string)"},"inputs":{"description":"Names of the nodes or inputs this node reads. Default: the previous node (the first input for the first node).","type":"array","items":{"type":"string","errorMessage":"must be a node or input id (a string)"},"errorMessage":"must be an array of node or input ids"},"params":{"description":"Initial parameter values, e.g. { \"W\": [[...]], \"b\": [...] }. Otherwise seeded initialisation.","type":"object","additionalProperties":{"$ref":"#/definitions/nested"},"errorMessage":"must be an object mapping parameter names to nested arrays"},"group":{"description":"The block this node belongs to, e.g. \"block1\": the graph draws the nodes of a group as one box that can be collapsed (big networks open with their groups collapsed, except those holding a failure).","type":"string","pattern":"\\S","errorMessage":"must be a non-empty string (the name of the node's block)"}},"allOf":[{"if":{"properties":{"op":{"const":"linear"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"linear takes exactly 1 input"},"params":{"properties":{"W":{"description":"Initial value of linear's W.","$ref":"#/definitions/nested"},"b":{"description":"Initial value of linear's b.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"units":{"description":"Number of outputs per row (W has shape [units, in]). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"bias":{"description":"Add a learned bias b [units]. Default: true.","type":"boolean","errorMessage":"must be true or false","default":true}},"required":["units"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"matmul"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"matmul takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"add"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"add takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sub"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"sub takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mul"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"mul takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"relu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"relu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"leaky_relu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"leaky_relu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"slope":{"description":"Slope for x < 0 (y = slope·x there). Default: 0.01.","type":"number","errorMessage":"must be a number","default":0.01}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sigmoid"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sigmoid takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"tanh"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"tanh takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"exp"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"exp takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"log"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"log takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softplus"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"softplus takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softmax"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"softmax takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis that sums to 1 (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"log_softmax"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"log_softmax takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis that sums to 1 (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"cross_entropy"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"cross_entropy takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softmax_cross_entropy"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"softmax_cross_entropy takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"nll"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"nll takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mse"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"mse takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sum"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sum takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Reduce only this axis (negative counts from the end); without it reduce everything to a scalar.","type":"integer","errorMessage":"must be an integer"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mean"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"mean takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Reduce only this axis (negative counts from the end); without it reduce everything to a scalar.","type":"integer","errorMessage":"must be an integer"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"reshape"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"reshape takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"shape":{"description":"The new full shape (batch dim included); one entry may be −1 (inferred). Required.","type":"array","items":{"type":"integer","minimum":-1,"errorMessage":"must be an integer ≥ -1"},"errorMessage":"must be an array of integers ≥ -1"}},"required":["shape"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"transpose"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"transpose takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"perm":{"description":"Output axis i is input axis perm[i]; default swaps the last two axes.","type":"array","items":{"type":"integer","minimum":0,"errorMessage":"must be a non-negative integer"},"errorMessage":"must be an array of non-negative integers"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"concat"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"errorMessage":"concat takes at least 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Axis to join along (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"layer_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"layer_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of layer_norm's gamma.","$ref":"#/definitions/nested"},"beta":{"description":"Initial value of layer_norm's beta.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the variance before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"batch_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"batch_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of batch_norm's gamma.","$ref":"#/definitions/nested"},"beta":{"description":"Initial value of batch_norm's beta.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the variance before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"conv2d"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"conv2d takes exactly 1 input"},"params":{"properties":{"W":{"description":"Initial value of conv2d's W.","$ref":"#/definitions/nested"},"b":{"description":"Initial value of conv2d's b.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"filters":{"description":"Number of output channels (W has shape [filters, C, kh, kw]). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"kernel":{"description":"Kernel size k or [kh, kw]. Required.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"},"stride":{"description":"Step between windows: s or [sh, sw]. Default: 1.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers","default":1},"padding":{"description":"Zeros added on each side: p or [ph, pw]. Default: 0.","type":["integer","array"],"minimum":0,"items":{"type":"integer","minimum":0,"errorMessage":"must be a non-negative integer"},"errorMessage":"must be an integer or an array of non-negative integers","default":0},"bias":{"description":"Add a learned bias b [filters]. Default: true.","type":"boolean","errorMessage":"must be true or false","default":true}},"required":["filters","kernel"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"max_pool2d"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"max_pool2d takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"kernel":{"description":"Window size k or [kh, kw]. Required.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"},"stride":{"description":"Step between windows: s or [sh, sw]; default the kernel size (no overlap).","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"}},"required":["kernel"],"additionalProperties":false}}],"errorMessage":"must be an object like { \"id\": \"fc\", \"op\": \"linear\", \"units\": 3 }"};
+const schema16 = {"description":"A node: { id, op, inputs?, params?, ...attributes of the op }.","type":"object","required":["id","op"],"properties":{"id":{"description":"Unique name of this node (among nodes and inputs).","type":"string","pattern":"^[^.:]+$","errorMessage":"must be a non-empty string without '.' or ':' (gradients are named \"<node>.<param>\", outputs \"<node>:<output>\")"},"op":{"description":"A built-in op, or a custom op named in the top-level \"ops\".","type":"string","errorMessage":"must be an op name (a string)"},"inputs":{"description":"Names of the nodes or inputs this node reads (\"node:output\" for one output of a multi-output node such as split; plain \"node\" is its first). Default: the previous node (the first input for the first node).","type":"array","items":{"type":"string","errorMessage":"must be a node or input id (a string)"},"errorMessage":"must be an array of node or input ids"},"params":{"description":"Initial parameter values, e.g. { \"W\": [[...]], \"b\": [...] }. Otherwise seeded initialisation.","type":"object","additionalProperties":{"$ref":"#/definitions/nested"},"errorMessage":"must be an object mapping parameter names to nested arrays"},"group":{"description":"The block this node belongs to, e.g. \"block1\": the graph draws the nodes of a group as one box that can be collapsed (big networks open with their groups collapsed, except those holding a failure).","type":"string","pattern":"\\S","errorMessage":"must be a non-empty string (the name of the node's block)"}},"allOf":[{"if":{"properties":{"op":{"const":"linear"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"linear takes exactly 1 input"},"params":{"properties":{"W":{"description":"Initial value of linear's W.","$ref":"#/definitions/nested"},"b":{"description":"Initial value of linear's b.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"units":{"description":"Number of outputs per row (W has shape [units, in]). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"bias":{"description":"Add a learned bias b [units]. Default: true.","type":"boolean","errorMessage":"must be true or false","default":true}},"required":["units"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"matmul"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"matmul takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"add"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"add takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sub"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"sub takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mul"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"mul takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"div"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"div takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"maximum"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"maximum takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"minimum"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"minimum takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"relu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"relu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"leaky_relu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"leaky_relu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"slope":{"description":"Slope for x < 0 (y = slope·x there). Default: 0.01.","type":"number","errorMessage":"must be a number","default":0.01}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sigmoid"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sigmoid takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"tanh"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"tanh takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"exp"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"exp takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"log"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"log takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softplus"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"softplus takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"gelu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"gelu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"approximate":{"description":"\"none\": the exact x·Φ(x) with the erf; \"tanh\": ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as GPT-2 and PyTorch's approximate='tanh'. Default: \"none\".","type":"string","enum":["none","tanh"],"errorMessage":"must be one of \"none\", \"tanh\"","default":"none"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"silu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"silu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"elu"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"elu takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"alpha":{"description":"y = alpha·(eˣ − 1) for x ≤ 0. Default: 1.","type":"number","errorMessage":"must be a number","default":1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sqrt"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sqrt takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"abs"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"abs takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"pow"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"pow takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"exponent":{"description":"The scalar exponent p of y = x^p (x < 0 needs an integer p). Required.","type":"number","errorMessage":"must be a number"}},"required":["exponent"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"scale"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"scale takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"factor":{"description":"The constant c of y = c·x (e.g. 1/√d before a softmax). Required.","type":"number","errorMessage":"must be a number"}},"required":["factor"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"clamp"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"clamp takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"min":{"description":"Lower bound: y = max(x, min). At least one of min and max is needed.","type":"number","errorMessage":"must be a number"},"max":{"description":"Upper bound: y = min(x, max). At least one of min and max is needed.","type":"number","errorMessage":"must be a number"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"where"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":3,"maxItems":3,"errorMessage":"where takes exactly 3 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softmax"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"softmax takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis that sums to 1 (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"log_softmax"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"log_softmax takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis that sums to 1 (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"cross_entropy"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"cross_entropy takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"softmax_cross_entropy"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"softmax_cross_entropy takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"nll"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"nll takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mse"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"maxItems":2,"errorMessage":"mse takes exactly 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"sum"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"sum takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Reduce only this axis (negative counts from the end); without it reduce everything to a scalar.","type":"integer","errorMessage":"must be an integer"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"mean"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"mean takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Reduce only this axis (negative counts from the end); without it reduce everything to a scalar.","type":"integer","errorMessage":"must be an integer"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"reshape"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"reshape takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"shape":{"description":"The new full shape (batch dim included); one entry may be −1 (inferred). Required.","type":"array","items":{"type":"integer","minimum":-1,"errorMessage":"must be an integer ≥ -1"},"errorMessage":"must be an array of integers ≥ -1"}},"required":["shape"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"transpose"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"transpose takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"perm":{"description":"Output axis i is input axis perm[i]; default swaps the last two axes.","type":"array","items":{"type":"integer","minimum":0,"errorMessage":"must be a non-negative integer"},"errorMessage":"must be an array of non-negative integers"}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"concat"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":2,"errorMessage":"concat takes at least 2 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"Axis to join along (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"slice"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"slice takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"axis":{"description":"The axis to slice (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1},"start":{"description":"First index taken (negative counts from the end). Default 0. Default: 0.","type":"integer","errorMessage":"must be an integer","default":0},"end":{"description":"Index to stop before (negative counts from the end). Default: the axis length.","type":"integer","errorMessage":"must be an integer"},"step":{"description":"Take every step-th entry. Default 1. Default: 1.","type":"integer","minimum":1,"errorMessage":"must be a positive integer","default":1}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"layer_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"layer_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of layer_norm's gamma.","$ref":"#/definitions/nested"},"beta":{"description":"Initial value of layer_norm's beta.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the variance before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"batch_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"batch_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of batch_norm's gamma.","$ref":"#/definitions/nested"},"beta":{"description":"Initial value of batch_norm's beta.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the variance before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"rms_norm"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"rms_norm takes exactly 1 input"},"params":{"properties":{"gamma":{"description":"Initial value of rms_norm's gamma.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"eps":{"description":"Added to the mean square before the square root. Default: 0.00001.","type":"number","minimum":0,"errorMessage":"must be a number ≥ 0","default":0.00001}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"conv2d"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"conv2d takes exactly 1 input"},"params":{"properties":{"W":{"description":"Initial value of conv2d's W.","$ref":"#/definitions/nested"},"b":{"description":"Initial value of conv2d's b.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"filters":{"description":"Number of output channels (W has shape [filters, C, kh, kw]). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"kernel":{"description":"Kernel size k or [kh, kw]. Required.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"},"stride":{"description":"Step between windows: s or [sh, sw]. Default: 1.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers","default":1},"padding":{"description":"Zeros added on each side: p or [ph, pw]. Default: 0.","type":["integer","array"],"minimum":0,"items":{"type":"integer","minimum":0,"errorMessage":"must be a non-negative integer"},"errorMessage":"must be an integer or an array of non-negative integers","default":0},"bias":{"description":"Add a learned bias b [filters]. Default: true.","type":"boolean","errorMessage":"must be true or false","default":true}},"required":["filters","kernel"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"max_pool2d"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"max_pool2d takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"kernel":{"description":"Window size k or [kh, kw]. Required.","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"},"stride":{"description":"Step between windows: s or [sh, sw]; default the kernel size (no overlap).","type":["integer","array"],"minimum":1,"items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be a positive integer or an array of positive integers"}},"required":["kernel"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"embedding"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"embedding takes exactly 1 input"},"params":{"properties":{"table":{"description":"Initial value of embedding's table.","$ref":"#/definitions/nested"}},"additionalProperties":false},"group":true,"num":{"description":"Rows of the table: the ids are integers in [0, num). Default: the ids input's \"classes\".","type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"dim":{"description":"Width of each row (the embedding size). Required.","type":"integer","minimum":1,"errorMessage":"must be a positive integer"}},"required":["dim"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"attention"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":3,"maxItems":4,"errorMessage":"attention takes 3 to 4 inputs"},"params":{"properties":{},"additionalProperties":false},"group":true,"causal":{"description":"Query i attends to keys j ≤ i only (needs as many keys as queries). Default: false.","type":"boolean","errorMessage":"must be true or false","default":false}},"additionalProperties":false}},{"if":{"properties":{"op":{"const":"split"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"split takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"sizes":{"description":"The length of each part along the axis, in order; they add up to the axis' length (e.g. [4, 4]). Required.","type":"array","items":{"type":"integer","minimum":1,"errorMessage":"must be a positive integer"},"errorMessage":"must be an array of positive integers"},"axis":{"description":"Axis to split along (negative counts from the end; default the last). Default: -1.","type":"integer","errorMessage":"must be an integer","default":-1},"names":{"description":"The outputs' names, one per part (default \"0\", \"1\", …); another node reads a part as \"node:name\".","type":"array","minItems":1,"items":{"type":"string","minLength":1,"errorMessage":"must be a non-empty string"},"errorMessage":"must be a non-empty array of strings (each a non-empty string)"}},"required":["sizes"],"additionalProperties":false}},{"if":{"properties":{"op":{"const":"dropout"}},"required":["op"]},"then":{"properties":{"id":true,"op":true,"inputs":{"minItems":1,"maxItems":1,"errorMessage":"dropout takes exactly 1 input"},"params":{"properties":{},"additionalProperties":false},"group":true,"p":{"description":"Probability of dropping each entry, 0 ≤ p < 1 (0: the identity). Default: 0.5.","type":"number","minimum":0,"exclusiveMaximum":1,"errorMessage":"must be a number in [0, 1)","default":0.5}},"additionalProperties":false}}],"errorMessage":"must be an object like { \"id\": \"fc\", \"op\": \"linear\", \"units\": 3 }"};
 const func2 = Object.prototype.hasOwnProperty;
+const func4 = require("ajv/dist/runtime/ucs2length").default;
 const pattern2 = new RegExp("\\S", "u");
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -828,7 +842,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("relu" !== data.op){
+if("div" !== data.op){
 const err40 = {};
 if(vErrors === null){
 vErrors = [err40];
@@ -869,8 +883,8 @@ errors++;
 if(data.inputs !== undefined){
 let data20 = data.inputs;
 if(Array.isArray(data20)){
-if(data20.length > 1){
-const err42 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/5/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[5].then.properties.inputs,data:data20};
+if(data20.length > 2){
+const err42 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/5/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[5].then.properties.inputs,data:data20};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -879,8 +893,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data20.length < 1){
-const err43 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/5/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[5].then.properties.inputs,data:data20};
+if(data20.length < 2){
+const err43 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/5/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[5].then.properties.inputs,data:data20};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -937,7 +951,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("leaky_relu" !== data.op){
+if("maximum" !== data.op){
 const err47 = {};
 if(vErrors === null){
 vErrors = [err47];
@@ -964,7 +978,7 @@ if(_valid6){
 const _errs65 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key12 in data){
-if(!((((((key12 === "id") || (key12 === "op")) || (key12 === "inputs")) || (key12 === "params")) || (key12 === "group")) || (key12 === "slope"))){
+if(!(((((key12 === "id") || (key12 === "op")) || (key12 === "inputs")) || (key12 === "params")) || (key12 === "group"))){
 const err48 = {instancePath,schemaPath:"#/allOf/6/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[6].then,data};
 if(vErrors === null){
 vErrors = [err48];
@@ -978,8 +992,8 @@ errors++;
 if(data.inputs !== undefined){
 let data23 = data.inputs;
 if(Array.isArray(data23)){
-if(data23.length > 1){
-const err49 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/6/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[6].then.properties.inputs,data:data23};
+if(data23.length > 2){
+const err49 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/6/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[6].then.properties.inputs,data:data23};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -988,8 +1002,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data23.length < 1){
-const err50 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/6/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[6].then.properties.inputs,data:data23};
+if(data23.length < 2){
+const err50 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/6/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[6].then.properties.inputs,data:data23};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1015,10 +1029,12 @@ errors++;
 }
 }
 }
-if(data.slope !== undefined){
-let data25 = data.slope;
-if(!((typeof data25 == "number") && (isFinite(data25)))){
-const err52 = {instancePath:instancePath+"/slope",schemaPath:"#/allOf/6/then/properties/slope/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[6].then.properties.slope.type,parentSchema:schema16.allOf[6].then.properties.slope,data:data25};
+}
+var _valid6 = _errs65 === errors;
+valid20 = _valid6;
+}
+if(!valid20){
+const err52 = {instancePath,schemaPath:"#/allOf/6/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[6].if,parentSchema:schema16.allOf[6],data};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1027,13 +1043,13 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-}
-var _valid6 = _errs65 === errors;
-valid20 = _valid6;
-}
-if(!valid20){
-const err53 = {instancePath,schemaPath:"#/allOf/6/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[6].if,parentSchema:schema16.allOf[6],data};
+const _errs71 = errors;
+let valid23 = true;
+const _errs72 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing7;
+if((data.op === undefined) && (missing7 = "op")){
+const err53 = {};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1042,12 +1058,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-const _errs73 = errors;
-let valid23 = true;
-const _errs74 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing7;
-if((data.op === undefined) && (missing7 = "op")){
+else {
+if(data.op !== undefined){
+if("minimum" !== data.op){
 const err54 = {};
 if(vErrors === null){
 vErrors = [err54];
@@ -1057,10 +1070,25 @@ vErrors.push(err54);
 }
 errors++;
 }
+}
+}
+}
+var _valid7 = _errs72 === errors;
+errors = _errs71;
+if(vErrors !== null){
+if(_errs71){
+vErrors.length = _errs71;
+}
 else {
-if(data.op !== undefined){
-if("sigmoid" !== data.op){
-const err55 = {};
+vErrors = null;
+}
+}
+if(_valid7){
+const _errs74 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key14 in data){
+if(!(((((key14 === "id") || (key14 === "op")) || (key14 === "inputs")) || (key14 === "params")) || (key14 === "group"))){
+const err55 = {instancePath,schemaPath:"#/allOf/7/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[7].then,data};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -1070,24 +1098,11 @@ vErrors.push(err55);
 errors++;
 }
 }
-}
-}
-var _valid7 = _errs74 === errors;
-errors = _errs73;
-if(vErrors !== null){
-if(_errs73){
-vErrors.length = _errs73;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid7){
-const _errs76 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key14 in data){
-if(!(((((key14 === "id") || (key14 === "op")) || (key14 === "inputs")) || (key14 === "params")) || (key14 === "group"))){
-const err56 = {instancePath,schemaPath:"#/allOf/7/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[7].then,data};
+if(data.inputs !== undefined){
+let data26 = data.inputs;
+if(Array.isArray(data26)){
+if(data26.length > 2){
+const err56 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/7/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[7].then.properties.inputs,data:data26};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -1096,12 +1111,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data.inputs !== undefined){
-let data27 = data.inputs;
-if(Array.isArray(data27)){
-if(data27.length > 1){
-const err57 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/7/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[7].then.properties.inputs,data:data27};
+if(data26.length < 2){
+const err57 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/7/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[7].then.properties.inputs,data:data26};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1110,8 +1121,13 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data27.length < 1){
-const err58 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/7/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[7].then.properties.inputs,data:data27};
+}
+}
+if(data.params !== undefined){
+let data27 = data.params;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key15 in data27){
+const err58 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/7/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[7].then.properties.params,data:data27};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -1122,11 +1138,12 @@ errors++;
 }
 }
 }
-if(data.params !== undefined){
-let data28 = data.params;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-for(const key15 in data28){
-const err59 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/7/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[7].then.properties.params,data:data28};
+}
+var _valid7 = _errs74 === errors;
+valid23 = _valid7;
+}
+if(!valid23){
+const err59 = {instancePath,schemaPath:"#/allOf/7/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[7].if,parentSchema:schema16.allOf[7],data};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -1135,14 +1152,13 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-}
-}
-var _valid7 = _errs76 === errors;
-valid23 = _valid7;
-}
-if(!valid23){
-const err60 = {instancePath,schemaPath:"#/allOf/7/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[7].if,parentSchema:schema16.allOf[7],data};
+const _errs80 = errors;
+let valid26 = true;
+const _errs81 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing8;
+if((data.op === undefined) && (missing8 = "op")){
+const err60 = {};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -1151,12 +1167,9 @@ vErrors.push(err60);
 }
 errors++;
 }
-const _errs82 = errors;
-let valid26 = true;
-const _errs83 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing8;
-if((data.op === undefined) && (missing8 = "op")){
+else {
+if(data.op !== undefined){
+if("relu" !== data.op){
 const err61 = {};
 if(vErrors === null){
 vErrors = [err61];
@@ -1166,10 +1179,25 @@ vErrors.push(err61);
 }
 errors++;
 }
+}
+}
+}
+var _valid8 = _errs81 === errors;
+errors = _errs80;
+if(vErrors !== null){
+if(_errs80){
+vErrors.length = _errs80;
+}
 else {
-if(data.op !== undefined){
-if("tanh" !== data.op){
-const err62 = {};
+vErrors = null;
+}
+}
+if(_valid8){
+const _errs83 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key16 in data){
+if(!(((((key16 === "id") || (key16 === "op")) || (key16 === "inputs")) || (key16 === "params")) || (key16 === "group"))){
+const err62 = {instancePath,schemaPath:"#/allOf/8/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[8].then,data};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -1179,24 +1207,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-}
-}
-var _valid8 = _errs83 === errors;
-errors = _errs82;
-if(vErrors !== null){
-if(_errs82){
-vErrors.length = _errs82;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid8){
-const _errs85 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key16 in data){
-if(!(((((key16 === "id") || (key16 === "op")) || (key16 === "inputs")) || (key16 === "params")) || (key16 === "group"))){
-const err63 = {instancePath,schemaPath:"#/allOf/8/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[8].then,data};
+if(data.inputs !== undefined){
+let data29 = data.inputs;
+if(Array.isArray(data29)){
+if(data29.length > 1){
+const err63 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/8/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[8].then.properties.inputs,data:data29};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -1205,12 +1220,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data.inputs !== undefined){
-let data30 = data.inputs;
-if(Array.isArray(data30)){
-if(data30.length > 1){
-const err64 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/8/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[8].then.properties.inputs,data:data30};
+if(data29.length < 1){
+const err64 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/8/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[8].then.properties.inputs,data:data29};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -1219,8 +1230,13 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data30.length < 1){
-const err65 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/8/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[8].then.properties.inputs,data:data30};
+}
+}
+if(data.params !== undefined){
+let data30 = data.params;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key17 in data30){
+const err65 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/8/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[8].then.properties.params,data:data30};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -1231,11 +1247,12 @@ errors++;
 }
 }
 }
-if(data.params !== undefined){
-let data31 = data.params;
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-for(const key17 in data31){
-const err66 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/8/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[8].then.properties.params,data:data31};
+}
+var _valid8 = _errs83 === errors;
+valid26 = _valid8;
+}
+if(!valid26){
+const err66 = {instancePath,schemaPath:"#/allOf/8/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[8].if,parentSchema:schema16.allOf[8],data};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -1244,14 +1261,13 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-}
-}
-var _valid8 = _errs85 === errors;
-valid26 = _valid8;
-}
-if(!valid26){
-const err67 = {instancePath,schemaPath:"#/allOf/8/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[8].if,parentSchema:schema16.allOf[8],data};
+const _errs89 = errors;
+let valid29 = true;
+const _errs90 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing9;
+if((data.op === undefined) && (missing9 = "op")){
+const err67 = {};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -1260,12 +1276,9 @@ vErrors.push(err67);
 }
 errors++;
 }
-const _errs91 = errors;
-let valid29 = true;
-const _errs92 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing9;
-if((data.op === undefined) && (missing9 = "op")){
+else {
+if(data.op !== undefined){
+if("leaky_relu" !== data.op){
 const err68 = {};
 if(vErrors === null){
 vErrors = [err68];
@@ -1275,10 +1288,25 @@ vErrors.push(err68);
 }
 errors++;
 }
+}
+}
+}
+var _valid9 = _errs90 === errors;
+errors = _errs89;
+if(vErrors !== null){
+if(_errs89){
+vErrors.length = _errs89;
+}
 else {
-if(data.op !== undefined){
-if("exp" !== data.op){
-const err69 = {};
+vErrors = null;
+}
+}
+if(_valid9){
+const _errs92 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key18 in data){
+if(!((((((key18 === "id") || (key18 === "op")) || (key18 === "inputs")) || (key18 === "params")) || (key18 === "group")) || (key18 === "slope"))){
+const err69 = {instancePath,schemaPath:"#/allOf/9/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[9].then,data};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -1288,24 +1316,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
-}
-var _valid9 = _errs92 === errors;
-errors = _errs91;
-if(vErrors !== null){
-if(_errs91){
-vErrors.length = _errs91;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid9){
-const _errs94 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key18 in data){
-if(!(((((key18 === "id") || (key18 === "op")) || (key18 === "inputs")) || (key18 === "params")) || (key18 === "group"))){
-const err70 = {instancePath,schemaPath:"#/allOf/9/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[9].then,data};
+if(data.inputs !== undefined){
+let data32 = data.inputs;
+if(Array.isArray(data32)){
+if(data32.length > 1){
+const err70 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/9/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[9].then.properties.inputs,data:data32};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1314,12 +1329,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data.inputs !== undefined){
-let data33 = data.inputs;
-if(Array.isArray(data33)){
-if(data33.length > 1){
-const err71 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/9/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[9].then.properties.inputs,data:data33};
+if(data32.length < 1){
+const err71 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/9/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[9].then.properties.inputs,data:data32};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1328,8 +1339,13 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data33.length < 1){
-const err72 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/9/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[9].then.properties.inputs,data:data33};
+}
+}
+if(data.params !== undefined){
+let data33 = data.params;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+for(const key19 in data33){
+const err72 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/9/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[9].then.properties.params,data:data33};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1340,11 +1356,10 @@ errors++;
 }
 }
 }
-if(data.params !== undefined){
-let data34 = data.params;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key19 in data34){
-const err73 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/9/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[9].then.properties.params,data:data34};
+if(data.slope !== undefined){
+let data34 = data.slope;
+if(!((typeof data34 == "number") && (isFinite(data34)))){
+const err73 = {instancePath:instancePath+"/slope",schemaPath:"#/allOf/9/then/properties/slope/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[9].then.properties.slope.type,parentSchema:schema16.allOf[9].then.properties.slope,data:data34};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1355,8 +1370,7 @@ errors++;
 }
 }
 }
-}
-var _valid9 = _errs94 === errors;
+var _valid9 = _errs92 === errors;
 valid29 = _valid9;
 }
 if(!valid29){
@@ -1386,7 +1400,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("log" !== data.op){
+if("sigmoid" !== data.op){
 const err76 = {};
 if(vErrors === null){
 vErrors = [err76];
@@ -1495,7 +1509,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("softplus" !== data.op){
+if("tanh" !== data.op){
 const err83 = {};
 if(vErrors === null){
 vErrors = [err83];
@@ -1604,7 +1618,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("softmax" !== data.op){
+if("exp" !== data.op){
 const err90 = {};
 if(vErrors === null){
 vErrors = [err90];
@@ -1631,7 +1645,7 @@ if(_valid12){
 const _errs121 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key24 in data){
-if(!((((((key24 === "id") || (key24 === "op")) || (key24 === "inputs")) || (key24 === "params")) || (key24 === "group")) || (key24 === "axis"))){
+if(!(((((key24 === "id") || (key24 === "op")) || (key24 === "inputs")) || (key24 === "params")) || (key24 === "group"))){
 const err91 = {instancePath,schemaPath:"#/allOf/12/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[12].then,data};
 if(vErrors === null){
 vErrors = [err91];
@@ -1682,10 +1696,12 @@ errors++;
 }
 }
 }
-if(data.axis !== undefined){
-let data44 = data.axis;
-if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
-const err95 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/12/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[12].then.properties.axis.type,parentSchema:schema16.allOf[12].then.properties.axis,data:data44};
+}
+var _valid12 = _errs121 === errors;
+valid38 = _valid12;
+}
+if(!valid38){
+const err95 = {instancePath,schemaPath:"#/allOf/12/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[12].if,parentSchema:schema16.allOf[12],data};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1694,13 +1710,13 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-}
-var _valid12 = _errs121 === errors;
-valid38 = _valid12;
-}
-if(!valid38){
-const err96 = {instancePath,schemaPath:"#/allOf/12/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[12].if,parentSchema:schema16.allOf[12],data};
+const _errs127 = errors;
+let valid41 = true;
+const _errs128 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing13;
+if((data.op === undefined) && (missing13 = "op")){
+const err96 = {};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1709,12 +1725,9 @@ vErrors.push(err96);
 }
 errors++;
 }
-const _errs129 = errors;
-let valid41 = true;
-const _errs130 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing13;
-if((data.op === undefined) && (missing13 = "op")){
+else {
+if(data.op !== undefined){
+if("log" !== data.op){
 const err97 = {};
 if(vErrors === null){
 vErrors = [err97];
@@ -1724,10 +1737,25 @@ vErrors.push(err97);
 }
 errors++;
 }
+}
+}
+}
+var _valid13 = _errs128 === errors;
+errors = _errs127;
+if(vErrors !== null){
+if(_errs127){
+vErrors.length = _errs127;
+}
 else {
-if(data.op !== undefined){
-if("log_softmax" !== data.op){
-const err98 = {};
+vErrors = null;
+}
+}
+if(_valid13){
+const _errs130 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key26 in data){
+if(!(((((key26 === "id") || (key26 === "op")) || (key26 === "inputs")) || (key26 === "params")) || (key26 === "group"))){
+const err98 = {instancePath,schemaPath:"#/allOf/13/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[13].then,data};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1737,24 +1765,11 @@ vErrors.push(err98);
 errors++;
 }
 }
-}
-}
-var _valid13 = _errs130 === errors;
-errors = _errs129;
-if(vErrors !== null){
-if(_errs129){
-vErrors.length = _errs129;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid13){
-const _errs132 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key26 in data){
-if(!((((((key26 === "id") || (key26 === "op")) || (key26 === "inputs")) || (key26 === "params")) || (key26 === "group")) || (key26 === "axis"))){
-const err99 = {instancePath,schemaPath:"#/allOf/13/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[13].then,data};
+if(data.inputs !== undefined){
+let data45 = data.inputs;
+if(Array.isArray(data45)){
+if(data45.length > 1){
+const err99 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/13/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[13].then.properties.inputs,data:data45};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1763,12 +1778,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data.inputs !== undefined){
-let data46 = data.inputs;
-if(Array.isArray(data46)){
-if(data46.length > 1){
-const err100 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/13/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[13].then.properties.inputs,data:data46};
+if(data45.length < 1){
+const err100 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/13/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[13].then.properties.inputs,data:data45};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1777,8 +1788,13 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data46.length < 1){
-const err101 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/13/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[13].then.properties.inputs,data:data46};
+}
+}
+if(data.params !== undefined){
+let data46 = data.params;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+for(const key27 in data46){
+const err101 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/13/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[13].then.properties.params,data:data46};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1789,11 +1805,12 @@ errors++;
 }
 }
 }
-if(data.params !== undefined){
-let data47 = data.params;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key27 in data47){
-const err102 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/13/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[13].then.properties.params,data:data47};
+}
+var _valid13 = _errs130 === errors;
+valid41 = _valid13;
+}
+if(!valid41){
+const err102 = {instancePath,schemaPath:"#/allOf/13/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[13].if,parentSchema:schema16.allOf[13],data};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1802,12 +1819,13 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-}
-if(data.axis !== undefined){
-let data48 = data.axis;
-if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
-const err103 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/13/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[13].then.properties.axis.type,parentSchema:schema16.allOf[13].then.properties.axis,data:data48};
+const _errs136 = errors;
+let valid44 = true;
+const _errs137 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing14;
+if((data.op === undefined) && (missing14 = "op")){
+const err103 = {};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1816,13 +1834,10 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-var _valid13 = _errs132 === errors;
-valid41 = _valid13;
-}
-if(!valid41){
-const err104 = {instancePath,schemaPath:"#/allOf/13/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[13].if,parentSchema:schema16.allOf[13],data};
+else {
+if(data.op !== undefined){
+if("softplus" !== data.op){
+const err104 = {};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1831,13 +1846,25 @@ vErrors.push(err104);
 }
 errors++;
 }
-const _errs140 = errors;
-let valid44 = true;
-const _errs141 = errors;
+}
+}
+}
+var _valid14 = _errs137 === errors;
+errors = _errs136;
+if(vErrors !== null){
+if(_errs136){
+vErrors.length = _errs136;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid14){
+const _errs139 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing14;
-if((data.op === undefined) && (missing14 = "op")){
-const err105 = {};
+for(const key28 in data){
+if(!(((((key28 === "id") || (key28 === "op")) || (key28 === "inputs")) || (key28 === "params")) || (key28 === "group"))){
+const err105 = {instancePath,schemaPath:"#/allOf/14/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[14].then,data};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1846,10 +1873,12 @@ vErrors.push(err105);
 }
 errors++;
 }
-else {
-if(data.op !== undefined){
-if("cross_entropy" !== data.op){
-const err106 = {};
+}
+if(data.inputs !== undefined){
+let data48 = data.inputs;
+if(Array.isArray(data48)){
+if(data48.length > 1){
+const err106 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/14/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[14].then.properties.inputs,data:data48};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1858,25 +1887,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-}
-}
-var _valid14 = _errs141 === errors;
-errors = _errs140;
-if(vErrors !== null){
-if(_errs140){
-vErrors.length = _errs140;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid14){
-const _errs143 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key28 in data){
-if(!(((((key28 === "id") || (key28 === "op")) || (key28 === "inputs")) || (key28 === "params")) || (key28 === "group"))){
-const err107 = {instancePath,schemaPath:"#/allOf/14/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[14].then,data};
+if(data48.length < 1){
+const err107 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/14/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[14].then.properties.inputs,data:data48};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1886,11 +1898,12 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data.inputs !== undefined){
-let data50 = data.inputs;
-if(Array.isArray(data50)){
-if(data50.length > 2){
-const err108 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/14/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[14].then.properties.inputs,data:data50};
+}
+if(data.params !== undefined){
+let data49 = data.params;
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+for(const key29 in data49){
+const err108 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/14/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[14].then.properties.params,data:data49};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1899,8 +1912,14 @@ vErrors.push(err108);
 }
 errors++;
 }
-if(data50.length < 2){
-const err109 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/14/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[14].then.properties.inputs,data:data50};
+}
+}
+}
+var _valid14 = _errs139 === errors;
+valid44 = _valid14;
+}
+if(!valid44){
+const err109 = {instancePath,schemaPath:"#/allOf/14/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[14].if,parentSchema:schema16.allOf[14],data};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1909,13 +1928,13 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-}
-if(data.params !== undefined){
-let data51 = data.params;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-for(const key29 in data51){
-const err110 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/14/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[14].then.properties.params,data:data51};
+const _errs145 = errors;
+let valid47 = true;
+const _errs146 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing15;
+if((data.op === undefined) && (missing15 = "op")){
+const err110 = {};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1924,14 +1943,10 @@ vErrors.push(err110);
 }
 errors++;
 }
-}
-}
-}
-var _valid14 = _errs143 === errors;
-valid44 = _valid14;
-}
-if(!valid44){
-const err111 = {instancePath,schemaPath:"#/allOf/14/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[14].if,parentSchema:schema16.allOf[14],data};
+else {
+if(data.op !== undefined){
+if("gelu" !== data.op){
+const err111 = {};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1940,13 +1955,25 @@ vErrors.push(err111);
 }
 errors++;
 }
-const _errs149 = errors;
-let valid47 = true;
-const _errs150 = errors;
+}
+}
+}
+var _valid15 = _errs146 === errors;
+errors = _errs145;
+if(vErrors !== null){
+if(_errs145){
+vErrors.length = _errs145;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid15){
+const _errs148 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing15;
-if((data.op === undefined) && (missing15 = "op")){
-const err112 = {};
+for(const key30 in data){
+if(!((((((key30 === "id") || (key30 === "op")) || (key30 === "inputs")) || (key30 === "params")) || (key30 === "group")) || (key30 === "approximate"))){
+const err112 = {instancePath,schemaPath:"#/allOf/15/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[15].then,data};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1955,10 +1982,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-else {
-if(data.op !== undefined){
-if("softmax_cross_entropy" !== data.op){
-const err113 = {};
+}
+if(data.inputs !== undefined){
+let data51 = data.inputs;
+if(Array.isArray(data51)){
+if(data51.length > 1){
+const err113 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/15/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[15].then.properties.inputs,data:data51};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1967,25 +1996,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-}
-}
-var _valid15 = _errs150 === errors;
-errors = _errs149;
-if(vErrors !== null){
-if(_errs149){
-vErrors.length = _errs149;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid15){
-const _errs152 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key30 in data){
-if(!(((((key30 === "id") || (key30 === "op")) || (key30 === "inputs")) || (key30 === "params")) || (key30 === "group"))){
-const err114 = {instancePath,schemaPath:"#/allOf/15/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[15].then,data};
+if(data51.length < 1){
+const err114 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/15/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[15].then.properties.inputs,data:data51};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1995,11 +2007,12 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data.inputs !== undefined){
-let data53 = data.inputs;
-if(Array.isArray(data53)){
-if(data53.length > 2){
-const err115 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/15/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[15].then.properties.inputs,data:data53};
+}
+if(data.params !== undefined){
+let data52 = data.params;
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+for(const key31 in data52){
+const err115 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/15/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[15].then.properties.params,data:data52};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -2008,8 +2021,12 @@ vErrors.push(err115);
 }
 errors++;
 }
-if(data53.length < 2){
-const err116 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/15/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[15].then.properties.inputs,data:data53};
+}
+}
+if(data.approximate !== undefined){
+let data53 = data.approximate;
+if(typeof data53 !== "string"){
+const err116 = {instancePath:instancePath+"/approximate",schemaPath:"#/allOf/15/then/properties/approximate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.allOf[15].then.properties.approximate.type,parentSchema:schema16.allOf[15].then.properties.approximate,data:data53};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2018,13 +2035,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-}
-if(data.params !== undefined){
-let data54 = data.params;
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-for(const key31 in data54){
-const err117 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/15/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[15].then.properties.params,data:data54};
+if(!((data53 === "none") || (data53 === "tanh"))){
+const err117 = {instancePath:instancePath+"/approximate",schemaPath:"#/allOf/15/then/properties/approximate/enum",keyword:"enum",params:{allowedValues: schema16.allOf[15].then.properties.approximate.enum},message:"must be equal to one of the allowed values",schema:schema16.allOf[15].then.properties.approximate.enum,parentSchema:schema16.allOf[15].then.properties.approximate,data:data53};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -2035,8 +2047,7 @@ errors++;
 }
 }
 }
-}
-var _valid15 = _errs152 === errors;
+var _valid15 = _errs148 === errors;
 valid47 = _valid15;
 }
 if(!valid47){
@@ -2049,9 +2060,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-const _errs158 = errors;
+const _errs156 = errors;
 let valid50 = true;
-const _errs159 = errors;
+const _errs157 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing16;
 if((data.op === undefined) && (missing16 = "op")){
@@ -2066,7 +2077,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("nll" !== data.op){
+if("silu" !== data.op){
 const err120 = {};
 if(vErrors === null){
 vErrors = [err120];
@@ -2079,18 +2090,18 @@ errors++;
 }
 }
 }
-var _valid16 = _errs159 === errors;
-errors = _errs158;
+var _valid16 = _errs157 === errors;
+errors = _errs156;
 if(vErrors !== null){
-if(_errs158){
-vErrors.length = _errs158;
+if(_errs156){
+vErrors.length = _errs156;
 }
 else {
 vErrors = null;
 }
 }
 if(_valid16){
-const _errs161 = errors;
+const _errs159 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key32 in data){
 if(!(((((key32 === "id") || (key32 === "op")) || (key32 === "inputs")) || (key32 === "params")) || (key32 === "group"))){
@@ -2105,10 +2116,10 @@ errors++;
 }
 }
 if(data.inputs !== undefined){
-let data56 = data.inputs;
-if(Array.isArray(data56)){
-if(data56.length > 2){
-const err122 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/16/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[16].then.properties.inputs,data:data56};
+let data55 = data.inputs;
+if(Array.isArray(data55)){
+if(data55.length > 1){
+const err122 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/16/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[16].then.properties.inputs,data:data55};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -2117,8 +2128,8 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(data56.length < 2){
-const err123 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/16/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[16].then.properties.inputs,data:data56};
+if(data55.length < 1){
+const err123 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/16/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[16].then.properties.inputs,data:data55};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -2130,10 +2141,10 @@ errors++;
 }
 }
 if(data.params !== undefined){
-let data57 = data.params;
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-for(const key33 in data57){
-const err124 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/16/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[16].then.properties.params,data:data57};
+let data56 = data.params;
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+for(const key33 in data56){
+const err124 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/16/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[16].then.properties.params,data:data56};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -2145,7 +2156,7 @@ errors++;
 }
 }
 }
-var _valid16 = _errs161 === errors;
+var _valid16 = _errs159 === errors;
 valid50 = _valid16;
 }
 if(!valid50){
@@ -2158,9 +2169,9 @@ vErrors.push(err125);
 }
 errors++;
 }
-const _errs167 = errors;
+const _errs165 = errors;
 let valid53 = true;
-const _errs168 = errors;
+const _errs166 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing17;
 if((data.op === undefined) && (missing17 = "op")){
@@ -2175,7 +2186,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("mse" !== data.op){
+if("elu" !== data.op){
 const err127 = {};
 if(vErrors === null){
 vErrors = [err127];
@@ -2188,21 +2199,21 @@ errors++;
 }
 }
 }
-var _valid17 = _errs168 === errors;
-errors = _errs167;
+var _valid17 = _errs166 === errors;
+errors = _errs165;
 if(vErrors !== null){
-if(_errs167){
-vErrors.length = _errs167;
+if(_errs165){
+vErrors.length = _errs165;
 }
 else {
 vErrors = null;
 }
 }
 if(_valid17){
-const _errs170 = errors;
+const _errs168 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key34 in data){
-if(!(((((key34 === "id") || (key34 === "op")) || (key34 === "inputs")) || (key34 === "params")) || (key34 === "group"))){
+if(!((((((key34 === "id") || (key34 === "op")) || (key34 === "inputs")) || (key34 === "params")) || (key34 === "group")) || (key34 === "alpha"))){
 const err128 = {instancePath,schemaPath:"#/allOf/17/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[17].then,data};
 if(vErrors === null){
 vErrors = [err128];
@@ -2214,10 +2225,10 @@ errors++;
 }
 }
 if(data.inputs !== undefined){
-let data59 = data.inputs;
-if(Array.isArray(data59)){
-if(data59.length > 2){
-const err129 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/17/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[17].then.properties.inputs,data:data59};
+let data58 = data.inputs;
+if(Array.isArray(data58)){
+if(data58.length > 1){
+const err129 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/17/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[17].then.properties.inputs,data:data58};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -2226,8 +2237,8 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(data59.length < 2){
-const err130 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/17/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[17].then.properties.inputs,data:data59};
+if(data58.length < 1){
+const err130 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/17/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[17].then.properties.inputs,data:data58};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -2239,10 +2250,10 @@ errors++;
 }
 }
 if(data.params !== undefined){
-let data60 = data.params;
-if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
-for(const key35 in data60){
-const err131 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/17/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[17].then.properties.params,data:data60};
+let data59 = data.params;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key35 in data59){
+const err131 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/17/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[17].then.properties.params,data:data59};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -2253,17 +2264,30 @@ errors++;
 }
 }
 }
-}
-var _valid17 = _errs170 === errors;
-valid53 = _valid17;
-}
-if(!valid53){
-const err132 = {instancePath,schemaPath:"#/allOf/17/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[17].if,parentSchema:schema16.allOf[17],data};
+if(data.alpha !== undefined){
+let data60 = data.alpha;
+if(!((typeof data60 == "number") && (isFinite(data60)))){
+const err132 = {instancePath:instancePath+"/alpha",schemaPath:"#/allOf/17/then/properties/alpha/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[17].then.properties.alpha.type,parentSchema:schema16.allOf[17].then.properties.alpha,data:data60};
 if(vErrors === null){
 vErrors = [err132];
 }
 else {
 vErrors.push(err132);
+}
+errors++;
+}
+}
+}
+var _valid17 = _errs168 === errors;
+valid53 = _valid17;
+}
+if(!valid53){
+const err133 = {instancePath,schemaPath:"#/allOf/17/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[17].if,parentSchema:schema16.allOf[17],data};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
 }
 errors++;
 }
@@ -2273,24 +2297,24 @@ const _errs177 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing18;
 if((data.op === undefined) && (missing18 = "op")){
-const err133 = {};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-else {
-if(data.op !== undefined){
-if("sum" !== data.op){
 const err134 = {};
 if(vErrors === null){
 vErrors = [err134];
 }
 else {
 vErrors.push(err134);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("sqrt" !== data.op){
+const err135 = {};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
 }
 errors++;
 }
@@ -2311,22 +2335,8 @@ if(_valid18){
 const _errs179 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key36 in data){
-if(!((((((key36 === "id") || (key36 === "op")) || (key36 === "inputs")) || (key36 === "params")) || (key36 === "group")) || (key36 === "axis"))){
-const err135 = {instancePath,schemaPath:"#/allOf/18/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[18].then,data};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-}
-if(data.inputs !== undefined){
-let data62 = data.inputs;
-if(Array.isArray(data62)){
-if(data62.length > 1){
-const err136 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/18/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[18].then.properties.inputs,data:data62};
+if(!(((((key36 === "id") || (key36 === "op")) || (key36 === "inputs")) || (key36 === "params")) || (key36 === "group"))){
+const err136 = {instancePath,schemaPath:"#/allOf/18/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[18].then,data};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -2335,8 +2345,12 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(data62.length < 1){
-const err137 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/18/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[18].then.properties.inputs,data:data62};
+}
+if(data.inputs !== undefined){
+let data62 = data.inputs;
+if(Array.isArray(data62)){
+if(data62.length > 1){
+const err137 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/18/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[18].then.properties.inputs,data:data62};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2345,13 +2359,8 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-}
-if(data.params !== undefined){
-let data63 = data.params;
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-for(const key37 in data63){
-const err138 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/18/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[18].then.properties.params,data:data63};
+if(data62.length < 1){
+const err138 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/18/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[18].then.properties.inputs,data:data62};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2362,10 +2371,11 @@ errors++;
 }
 }
 }
-if(data.axis !== undefined){
-let data64 = data.axis;
-if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
-const err139 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/18/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[18].then.properties.axis.type,parentSchema:schema16.allOf[18].then.properties.axis,data:data64};
+if(data.params !== undefined){
+let data63 = data.params;
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+for(const key37 in data63){
+const err139 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/18/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[18].then.properties.params,data:data63};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2373,6 +2383,7 @@ else {
 vErrors.push(err139);
 }
 errors++;
+}
 }
 }
 }
@@ -2389,9 +2400,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-const _errs187 = errors;
+const _errs185 = errors;
 let valid59 = true;
-const _errs188 = errors;
+const _errs186 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing19;
 if((data.op === undefined) && (missing19 = "op")){
@@ -2406,7 +2417,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("mean" !== data.op){
+if("abs" !== data.op){
 const err142 = {};
 if(vErrors === null){
 vErrors = [err142];
@@ -2419,21 +2430,21 @@ errors++;
 }
 }
 }
-var _valid19 = _errs188 === errors;
-errors = _errs187;
+var _valid19 = _errs186 === errors;
+errors = _errs185;
 if(vErrors !== null){
-if(_errs187){
-vErrors.length = _errs187;
+if(_errs185){
+vErrors.length = _errs185;
 }
 else {
 vErrors = null;
 }
 }
 if(_valid19){
-const _errs190 = errors;
+const _errs188 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key38 in data){
-if(!((((((key38 === "id") || (key38 === "op")) || (key38 === "inputs")) || (key38 === "params")) || (key38 === "group")) || (key38 === "axis"))){
+if(!(((((key38 === "id") || (key38 === "op")) || (key38 === "inputs")) || (key38 === "params")) || (key38 === "group"))){
 const err143 = {instancePath,schemaPath:"#/allOf/19/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[19].then,data};
 if(vErrors === null){
 vErrors = [err143];
@@ -2445,10 +2456,10 @@ errors++;
 }
 }
 if(data.inputs !== undefined){
-let data66 = data.inputs;
-if(Array.isArray(data66)){
-if(data66.length > 1){
-const err144 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/19/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[19].then.properties.inputs,data:data66};
+let data65 = data.inputs;
+if(Array.isArray(data65)){
+if(data65.length > 1){
+const err144 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/19/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[19].then.properties.inputs,data:data65};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -2457,8 +2468,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data66.length < 1){
-const err145 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/19/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[19].then.properties.inputs,data:data66};
+if(data65.length < 1){
+const err145 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/19/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[19].then.properties.inputs,data:data65};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -2470,10 +2481,10 @@ errors++;
 }
 }
 if(data.params !== undefined){
-let data67 = data.params;
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-for(const key39 in data67){
-const err146 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/19/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[19].then.properties.params,data:data67};
+let data66 = data.params;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+for(const key39 in data66){
+const err146 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/19/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[19].then.properties.params,data:data66};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -2484,10 +2495,12 @@ errors++;
 }
 }
 }
-if(data.axis !== undefined){
-let data68 = data.axis;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err147 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/19/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[19].then.properties.axis.type,parentSchema:schema16.allOf[19].then.properties.axis,data:data68};
+}
+var _valid19 = _errs188 === errors;
+valid59 = _valid19;
+}
+if(!valid59){
+const err147 = {instancePath,schemaPath:"#/allOf/19/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[19].if,parentSchema:schema16.allOf[19],data};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -2496,13 +2509,13 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-}
-var _valid19 = _errs190 === errors;
-valid59 = _valid19;
-}
-if(!valid59){
-const err148 = {instancePath,schemaPath:"#/allOf/19/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[19].if,parentSchema:schema16.allOf[19],data};
+const _errs194 = errors;
+let valid62 = true;
+const _errs195 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing20;
+if((data.op === undefined) && (missing20 = "op")){
+const err148 = {};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -2511,12 +2524,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-const _errs198 = errors;
-let valid62 = true;
-const _errs199 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing20;
-if((data.op === undefined) && (missing20 = "op")){
+else {
+if(data.op !== undefined){
+if("pow" !== data.op){
 const err149 = {};
 if(vErrors === null){
 vErrors = [err149];
@@ -2526,10 +2536,24 @@ vErrors.push(err149);
 }
 errors++;
 }
+}
+}
+}
+var _valid20 = _errs195 === errors;
+errors = _errs194;
+if(vErrors !== null){
+if(_errs194){
+vErrors.length = _errs194;
+}
 else {
-if(data.op !== undefined){
-if("reshape" !== data.op){
-const err150 = {};
+vErrors = null;
+}
+}
+if(_valid20){
+const _errs197 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.exponent === undefined){
+const err150 = {instancePath,schemaPath:"#/allOf/20/then/required",keyword:"required",params:{missingProperty: "exponent"},message:"must have required property '"+"exponent"+"'",schema:schema16.allOf[20].then.required,parentSchema:schema16.allOf[20].then,data};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2538,24 +2562,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-}
-}
-var _valid20 = _errs199 === errors;
-errors = _errs198;
-if(vErrors !== null){
-if(_errs198){
-vErrors.length = _errs198;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid20){
-const _errs201 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.shape === undefined){
-const err151 = {instancePath,schemaPath:"#/allOf/20/then/required",keyword:"required",params:{missingProperty: "shape"},message:"must have required property '"+"shape"+"'",schema:schema16.allOf[20].then.required,parentSchema:schema16.allOf[20].then,data};
+for(const key40 in data){
+if(!((((((key40 === "id") || (key40 === "op")) || (key40 === "inputs")) || (key40 === "params")) || (key40 === "group")) || (key40 === "exponent"))){
+const err151 = {instancePath,schemaPath:"#/allOf/20/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[20].then,data};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2564,9 +2573,12 @@ vErrors.push(err151);
 }
 errors++;
 }
-for(const key40 in data){
-if(!((((((key40 === "id") || (key40 === "op")) || (key40 === "inputs")) || (key40 === "params")) || (key40 === "group")) || (key40 === "shape"))){
-const err152 = {instancePath,schemaPath:"#/allOf/20/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[20].then,data};
+}
+if(data.inputs !== undefined){
+let data68 = data.inputs;
+if(Array.isArray(data68)){
+if(data68.length > 1){
+const err152 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/20/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[20].then.properties.inputs,data:data68};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2575,12 +2587,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-if(data.inputs !== undefined){
-let data70 = data.inputs;
-if(Array.isArray(data70)){
-if(data70.length > 1){
-const err153 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/20/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[20].then.properties.inputs,data:data70};
+if(data68.length < 1){
+const err153 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/20/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[20].then.properties.inputs,data:data68};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2589,8 +2597,13 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data70.length < 1){
-const err154 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/20/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[20].then.properties.inputs,data:data70};
+}
+}
+if(data.params !== undefined){
+let data69 = data.params;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key41 in data69){
+const err154 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/20/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[20].then.properties.params,data:data69};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2601,11 +2614,10 @@ errors++;
 }
 }
 }
-if(data.params !== undefined){
-let data71 = data.params;
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key41 in data71){
-const err155 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/20/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[20].then.properties.params,data:data71};
+if(data.exponent !== undefined){
+let data70 = data.exponent;
+if(!((typeof data70 == "number") && (isFinite(data70)))){
+const err155 = {instancePath:instancePath+"/exponent",schemaPath:"#/allOf/20/then/properties/exponent/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[20].then.properties.exponent.type,parentSchema:schema16.allOf[20].then.properties.exponent,data:data70};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2616,14 +2628,11 @@ errors++;
 }
 }
 }
-if(data.shape !== undefined){
-let data72 = data.shape;
-if(Array.isArray(data72)){
-const len0 = data72.length;
-for(let i0=0; i0<len0; i0++){
-let data73 = data72[i0];
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err156 = {instancePath:instancePath+"/shape/" + i0,schemaPath:"#/allOf/20/then/properties/shape/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[20].then.properties.shape.items.type,parentSchema:schema16.allOf[20].then.properties.shape.items,data:data73};
+var _valid20 = _errs197 === errors;
+valid62 = _valid20;
+}
+if(!valid62){
+const err156 = {instancePath,schemaPath:"#/allOf/20/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[20].if,parentSchema:schema16.allOf[20],data};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2632,9 +2641,13 @@ vErrors.push(err156);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 < -1 || isNaN(data73)){
-const err157 = {instancePath:instancePath+"/shape/" + i0,schemaPath:"#/allOf/20/then/properties/shape/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1",schema:-1,parentSchema:schema16.allOf[20].then.properties.shape.items,data:data73};
+const _errs205 = errors;
+let valid65 = true;
+const _errs206 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing21;
+if((data.op === undefined) && (missing21 = "op")){
+const err157 = {};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2643,11 +2656,10 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-}
-}
 else {
-const err158 = {instancePath:instancePath+"/shape",schemaPath:"#/allOf/20/then/properties/shape/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.allOf[20].then.properties.shape.type,parentSchema:schema16.allOf[20].then.properties.shape,data:data72};
+if(data.op !== undefined){
+if("scale" !== data.op){
+const err158 = {};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2658,11 +2670,22 @@ errors++;
 }
 }
 }
-var _valid20 = _errs201 === errors;
-valid62 = _valid20;
 }
-if(!valid62){
-const err159 = {instancePath,schemaPath:"#/allOf/20/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[20].if,parentSchema:schema16.allOf[20],data};
+var _valid21 = _errs206 === errors;
+errors = _errs205;
+if(vErrors !== null){
+if(_errs205){
+vErrors.length = _errs205;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid21){
+const _errs208 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.factor === undefined){
+const err159 = {instancePath,schemaPath:"#/allOf/21/then/required",keyword:"required",params:{missingProperty: "factor"},message:"must have required property '"+"factor"+"'",schema:schema16.allOf[21].then.required,parentSchema:schema16.allOf[21].then,data};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2671,13 +2694,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-const _errs211 = errors;
-let valid67 = true;
-const _errs212 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing21;
-if((data.op === undefined) && (missing21 = "op")){
-const err160 = {};
+for(const key42 in data){
+if(!((((((key42 === "id") || (key42 === "op")) || (key42 === "inputs")) || (key42 === "params")) || (key42 === "group")) || (key42 === "factor"))){
+const err160 = {instancePath,schemaPath:"#/allOf/21/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[21].then,data};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2686,10 +2705,12 @@ vErrors.push(err160);
 }
 errors++;
 }
-else {
-if(data.op !== undefined){
-if("transpose" !== data.op){
-const err161 = {};
+}
+if(data.inputs !== undefined){
+let data72 = data.inputs;
+if(Array.isArray(data72)){
+if(data72.length > 1){
+const err161 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/21/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[21].then.properties.inputs,data:data72};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2698,25 +2719,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-}
-}
-var _valid21 = _errs212 === errors;
-errors = _errs211;
-if(vErrors !== null){
-if(_errs211){
-vErrors.length = _errs211;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid21){
-const _errs214 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key42 in data){
-if(!((((((key42 === "id") || (key42 === "op")) || (key42 === "inputs")) || (key42 === "params")) || (key42 === "group")) || (key42 === "perm"))){
-const err162 = {instancePath,schemaPath:"#/allOf/21/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[21].then,data};
+if(data72.length < 1){
+const err162 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/21/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[21].then.properties.inputs,data:data72};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2726,11 +2730,12 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data.inputs !== undefined){
-let data75 = data.inputs;
-if(Array.isArray(data75)){
-if(data75.length > 1){
-const err163 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/21/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[21].then.properties.inputs,data:data75};
+}
+if(data.params !== undefined){
+let data73 = data.params;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key43 in data73){
+const err163 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/21/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[21].then.properties.params,data:data73};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2739,8 +2744,12 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(data75.length < 1){
-const err164 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/21/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[21].then.properties.inputs,data:data75};
+}
+}
+if(data.factor !== undefined){
+let data74 = data.factor;
+if(!((typeof data74 == "number") && (isFinite(data74)))){
+const err164 = {instancePath:instancePath+"/factor",schemaPath:"#/allOf/21/then/properties/factor/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[21].then.properties.factor.type,parentSchema:schema16.allOf[21].then.properties.factor,data:data74};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2751,11 +2760,11 @@ errors++;
 }
 }
 }
-if(data.params !== undefined){
-let data76 = data.params;
-if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
-for(const key43 in data76){
-const err165 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/21/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[21].then.properties.params,data:data76};
+var _valid21 = _errs208 === errors;
+valid65 = _valid21;
+}
+if(!valid65){
+const err165 = {instancePath,schemaPath:"#/allOf/21/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[21].if,parentSchema:schema16.allOf[21],data};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2764,16 +2773,13 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-}
-if(data.perm !== undefined){
-let data77 = data.perm;
-if(Array.isArray(data77)){
-const len1 = data77.length;
-for(let i1=0; i1<len1; i1++){
-let data78 = data77[i1];
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err166 = {instancePath:instancePath+"/perm/" + i1,schemaPath:"#/allOf/21/then/properties/perm/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[21].then.properties.perm.items.type,parentSchema:schema16.allOf[21].then.properties.perm.items,data:data78};
+const _errs216 = errors;
+let valid68 = true;
+const _errs217 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing22;
+if((data.op === undefined) && (missing22 = "op")){
+const err166 = {};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2782,9 +2788,10 @@ vErrors.push(err166);
 }
 errors++;
 }
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 < 0 || isNaN(data78)){
-const err167 = {instancePath:instancePath+"/perm/" + i1,schemaPath:"#/allOf/21/then/properties/perm/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[21].then.properties.perm.items,data:data78};
+else {
+if(data.op !== undefined){
+if("clamp" !== data.op){
+const err167 = {};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2796,8 +2803,22 @@ errors++;
 }
 }
 }
+var _valid22 = _errs217 === errors;
+errors = _errs216;
+if(vErrors !== null){
+if(_errs216){
+vErrors.length = _errs216;
+}
 else {
-const err168 = {instancePath:instancePath+"/perm",schemaPath:"#/allOf/21/then/properties/perm/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.allOf[21].then.properties.perm.type,parentSchema:schema16.allOf[21].then.properties.perm,data:data77};
+vErrors = null;
+}
+}
+if(_valid22){
+const _errs219 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key44 in data){
+if(!(((((((key44 === "id") || (key44 === "op")) || (key44 === "inputs")) || (key44 === "params")) || (key44 === "group")) || (key44 === "min")) || (key44 === "max"))){
+const err168 = {instancePath,schemaPath:"#/allOf/22/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[22].then,data};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2807,12 +2828,11 @@ vErrors.push(err168);
 errors++;
 }
 }
-}
-var _valid21 = _errs214 === errors;
-valid67 = _valid21;
-}
-if(!valid67){
-const err169 = {instancePath,schemaPath:"#/allOf/21/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[21].if,parentSchema:schema16.allOf[21],data};
+if(data.inputs !== undefined){
+let data76 = data.inputs;
+if(Array.isArray(data76)){
+if(data76.length > 1){
+const err169 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/22/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[22].then.properties.inputs,data:data76};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2821,13 +2841,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-const _errs224 = errors;
-let valid72 = true;
-const _errs225 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing22;
-if((data.op === undefined) && (missing22 = "op")){
-const err170 = {};
+if(data76.length < 1){
+const err170 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/22/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[22].then.properties.inputs,data:data76};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2836,10 +2851,13 @@ vErrors.push(err170);
 }
 errors++;
 }
-else {
-if(data.op !== undefined){
-if("concat" !== data.op){
-const err171 = {};
+}
+}
+if(data.params !== undefined){
+let data77 = data.params;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key45 in data77){
+const err171 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/22/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[22].then.properties.params,data:data77};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2850,23 +2868,10 @@ errors++;
 }
 }
 }
-}
-var _valid22 = _errs225 === errors;
-errors = _errs224;
-if(vErrors !== null){
-if(_errs224){
-vErrors.length = _errs224;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid22){
-const _errs227 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key44 in data){
-if(!((((((key44 === "id") || (key44 === "op")) || (key44 === "inputs")) || (key44 === "params")) || (key44 === "group")) || (key44 === "axis"))){
-const err172 = {instancePath,schemaPath:"#/allOf/22/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[22].then,data};
+if(data.min !== undefined){
+let data78 = data.min;
+if(!((typeof data78 == "number") && (isFinite(data78)))){
+const err172 = {instancePath:instancePath+"/min",schemaPath:"#/allOf/22/then/properties/min/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[22].then.properties.min.type,parentSchema:schema16.allOf[22].then.properties.min,data:data78};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2876,11 +2881,10 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data.inputs !== undefined){
-let data80 = data.inputs;
-if(Array.isArray(data80)){
-if(data80.length < 2){
-const err173 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/22/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[22].then.properties.inputs,data:data80};
+if(data.max !== undefined){
+let data79 = data.max;
+if(!((typeof data79 == "number") && (isFinite(data79)))){
+const err173 = {instancePath:instancePath+"/max",schemaPath:"#/allOf/22/then/properties/max/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[22].then.properties.max.type,parentSchema:schema16.allOf[22].then.properties.max,data:data79};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2891,11 +2895,11 @@ errors++;
 }
 }
 }
-if(data.params !== undefined){
-let data81 = data.params;
-if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
-for(const key45 in data81){
-const err174 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/22/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[22].then.properties.params,data:data81};
+var _valid22 = _errs219 === errors;
+valid68 = _valid22;
+}
+if(!valid68){
+const err174 = {instancePath,schemaPath:"#/allOf/22/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[22].if,parentSchema:schema16.allOf[22],data};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2904,12 +2908,13 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-}
-if(data.axis !== undefined){
-let data82 = data.axis;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err175 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/22/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[22].then.properties.axis.type,parentSchema:schema16.allOf[22].then.properties.axis,data:data82};
+const _errs229 = errors;
+let valid71 = true;
+const _errs230 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing23;
+if((data.op === undefined) && (missing23 = "op")){
+const err175 = {};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2918,13 +2923,10 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-}
-var _valid22 = _errs227 === errors;
-valid72 = _valid22;
-}
-if(!valid72){
-const err176 = {instancePath,schemaPath:"#/allOf/22/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[22].if,parentSchema:schema16.allOf[22],data};
+else {
+if(data.op !== undefined){
+if("where" !== data.op){
+const err176 = {};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2933,13 +2935,25 @@ vErrors.push(err176);
 }
 errors++;
 }
-const _errs235 = errors;
-let valid75 = true;
-const _errs236 = errors;
+}
+}
+}
+var _valid23 = _errs230 === errors;
+errors = _errs229;
+if(vErrors !== null){
+if(_errs229){
+vErrors.length = _errs229;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid23){
+const _errs232 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing23;
-if((data.op === undefined) && (missing23 = "op")){
-const err177 = {};
+for(const key46 in data){
+if(!(((((key46 === "id") || (key46 === "op")) || (key46 === "inputs")) || (key46 === "params")) || (key46 === "group"))){
+const err177 = {instancePath,schemaPath:"#/allOf/23/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[23].then,data};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2948,10 +2962,12 @@ vErrors.push(err177);
 }
 errors++;
 }
-else {
-if(data.op !== undefined){
-if("layer_norm" !== data.op){
-const err178 = {};
+}
+if(data.inputs !== undefined){
+let data81 = data.inputs;
+if(Array.isArray(data81)){
+if(data81.length > 3){
+const err178 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/23/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items",schema:3,parentSchema:schema16.allOf[23].then.properties.inputs,data:data81};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2960,25 +2976,8 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-}
-}
-var _valid23 = _errs236 === errors;
-errors = _errs235;
-if(vErrors !== null){
-if(_errs235){
-vErrors.length = _errs235;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid23){
-const _errs238 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key46 in data){
-if(!((((((key46 === "id") || (key46 === "op")) || (key46 === "inputs")) || (key46 === "params")) || (key46 === "group")) || (key46 === "eps"))){
-const err179 = {instancePath,schemaPath:"#/allOf/23/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[23].then,data};
+if(data81.length < 3){
+const err179 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/23/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 3},message:"must NOT have fewer than 3 items",schema:3,parentSchema:schema16.allOf[23].then.properties.inputs,data:data81};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2988,11 +2987,12 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data.inputs !== undefined){
-let data84 = data.inputs;
-if(Array.isArray(data84)){
-if(data84.length > 1){
-const err180 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/23/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[23].then.properties.inputs,data:data84};
+}
+if(data.params !== undefined){
+let data82 = data.params;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+for(const key47 in data82){
+const err180 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/23/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[23].then.properties.params,data:data82};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -3001,8 +3001,14 @@ vErrors.push(err180);
 }
 errors++;
 }
-if(data84.length < 1){
-const err181 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/23/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[23].then.properties.inputs,data:data84};
+}
+}
+}
+var _valid23 = _errs232 === errors;
+valid71 = _valid23;
+}
+if(!valid71){
+const err181 = {instancePath,schemaPath:"#/allOf/23/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[23].if,parentSchema:schema16.allOf[23],data};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -3011,14 +3017,13 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-}
-if(data.params !== undefined){
-let data85 = data.params;
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-for(const key47 in data85){
-if(!((key47 === "gamma") || (key47 === "beta"))){
-const err182 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/23/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[23].then.properties.params,data:data85};
+const _errs238 = errors;
+let valid74 = true;
+const _errs239 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing24;
+if((data.op === undefined) && (missing24 = "op")){
+const err182 = {};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -3027,26 +3032,10 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data85.gamma !== undefined){
-if(!(validate12(data85.gamma, {instancePath:instancePath+"/params/gamma",parentData:data85,parentDataProperty:"gamma",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-if(data85.beta !== undefined){
-if(!(validate12(data85.beta, {instancePath:instancePath+"/params/beta",parentData:data85,parentDataProperty:"beta",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-}
-}
-if(data.eps !== undefined){
-let data88 = data.eps;
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 < 0 || isNaN(data88)){
-const err183 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/23/then/properties/eps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[23].then.properties.eps,data:data88};
+else {
+if(data.op !== undefined){
+if("softmax" !== data.op){
+const err183 = {};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -3056,8 +3045,24 @@ vErrors.push(err183);
 errors++;
 }
 }
+}
+}
+var _valid24 = _errs239 === errors;
+errors = _errs238;
+if(vErrors !== null){
+if(_errs238){
+vErrors.length = _errs238;
+}
 else {
-const err184 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/23/then/properties/eps/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[23].then.properties.eps.type,parentSchema:schema16.allOf[23].then.properties.eps,data:data88};
+vErrors = null;
+}
+}
+if(_valid24){
+const _errs241 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key48 in data){
+if(!((((((key48 === "id") || (key48 === "op")) || (key48 === "inputs")) || (key48 === "params")) || (key48 === "group")) || (key48 === "axis"))){
+const err184 = {instancePath,schemaPath:"#/allOf/24/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[24].then,data};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -3067,12 +3072,11 @@ vErrors.push(err184);
 errors++;
 }
 }
-}
-var _valid23 = _errs238 === errors;
-valid75 = _valid23;
-}
-if(!valid75){
-const err185 = {instancePath,schemaPath:"#/allOf/23/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[23].if,parentSchema:schema16.allOf[23],data};
+if(data.inputs !== undefined){
+let data84 = data.inputs;
+if(Array.isArray(data84)){
+if(data84.length > 1){
+const err185 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/24/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[24].then.properties.inputs,data:data84};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -3081,13 +3085,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-const _errs248 = errors;
-let valid79 = true;
-const _errs249 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing24;
-if((data.op === undefined) && (missing24 = "op")){
-const err186 = {};
+if(data84.length < 1){
+const err186 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/24/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[24].then.properties.inputs,data:data84};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -3096,10 +3095,13 @@ vErrors.push(err186);
 }
 errors++;
 }
-else {
-if(data.op !== undefined){
-if("batch_norm" !== data.op){
-const err187 = {};
+}
+}
+if(data.params !== undefined){
+let data85 = data.params;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+for(const key49 in data85){
+const err187 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/24/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[24].then.properties.params,data:data85};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -3110,23 +3112,10 @@ errors++;
 }
 }
 }
-}
-var _valid24 = _errs249 === errors;
-errors = _errs248;
-if(vErrors !== null){
-if(_errs248){
-vErrors.length = _errs248;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid24){
-const _errs251 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key48 in data){
-if(!((((((key48 === "id") || (key48 === "op")) || (key48 === "inputs")) || (key48 === "params")) || (key48 === "group")) || (key48 === "eps"))){
-const err188 = {instancePath,schemaPath:"#/allOf/24/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[24].then,data};
+if(data.axis !== undefined){
+let data86 = data.axis;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err188 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/24/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[24].then.properties.axis.type,parentSchema:schema16.allOf[24].then.properties.axis,data:data86};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -3136,11 +3125,12 @@ vErrors.push(err188);
 errors++;
 }
 }
-if(data.inputs !== undefined){
-let data90 = data.inputs;
-if(Array.isArray(data90)){
-if(data90.length > 1){
-const err189 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/24/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[24].then.properties.inputs,data:data90};
+}
+var _valid24 = _errs241 === errors;
+valid74 = _valid24;
+}
+if(!valid74){
+const err189 = {instancePath,schemaPath:"#/allOf/24/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[24].if,parentSchema:schema16.allOf[24],data};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -3149,8 +3139,13 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data90.length < 1){
-const err190 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/24/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[24].then.properties.inputs,data:data90};
+const _errs249 = errors;
+let valid77 = true;
+const _errs250 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing25;
+if((data.op === undefined) && (missing25 = "op")){
+const err190 = {};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -3159,14 +3154,10 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-}
-if(data.params !== undefined){
-let data91 = data.params;
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-for(const key49 in data91){
-if(!((key49 === "gamma") || (key49 === "beta"))){
-const err191 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/24/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[24].then.properties.params,data:data91};
+else {
+if(data.op !== undefined){
+if("log_softmax" !== data.op){
+const err191 = {};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -3176,25 +3167,24 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data91.gamma !== undefined){
-if(!(validate12(data91.gamma, {instancePath:instancePath+"/params/gamma",parentData:data91,parentDataProperty:"gamma",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
 }
 }
-if(data91.beta !== undefined){
-if(!(validate12(data91.beta, {instancePath:instancePath+"/params/beta",parentData:data91,parentDataProperty:"beta",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
+var _valid25 = _errs250 === errors;
+errors = _errs249;
+if(vErrors !== null){
+if(_errs249){
+vErrors.length = _errs249;
+}
+else {
+vErrors = null;
 }
 }
-}
-}
-if(data.eps !== undefined){
-let data94 = data.eps;
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 < 0 || isNaN(data94)){
-const err192 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/24/then/properties/eps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[24].then.properties.eps,data:data94};
+if(_valid25){
+const _errs252 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key50 in data){
+if(!((((((key50 === "id") || (key50 === "op")) || (key50 === "inputs")) || (key50 === "params")) || (key50 === "group")) || (key50 === "axis"))){
+const err192 = {instancePath,schemaPath:"#/allOf/25/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[25].then,data};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -3204,8 +3194,11 @@ vErrors.push(err192);
 errors++;
 }
 }
-else {
-const err193 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/24/then/properties/eps/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[24].then.properties.eps.type,parentSchema:schema16.allOf[24].then.properties.eps,data:data94};
+if(data.inputs !== undefined){
+let data88 = data.inputs;
+if(Array.isArray(data88)){
+if(data88.length > 1){
+const err193 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/25/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[25].then.properties.inputs,data:data88};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -3214,13 +3207,8 @@ vErrors.push(err193);
 }
 errors++;
 }
-}
-}
-var _valid24 = _errs251 === errors;
-valid79 = _valid24;
-}
-if(!valid79){
-const err194 = {instancePath,schemaPath:"#/allOf/24/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[24].if,parentSchema:schema16.allOf[24],data};
+if(data88.length < 1){
+const err194 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/25/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[25].then.properties.inputs,data:data88};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -3229,13 +3217,13 @@ vErrors.push(err194);
 }
 errors++;
 }
-const _errs261 = errors;
-let valid83 = true;
-const _errs262 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing25;
-if((data.op === undefined) && (missing25 = "op")){
-const err195 = {};
+}
+}
+if(data.params !== undefined){
+let data89 = data.params;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key51 in data89){
+const err195 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/25/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[25].then.properties.params,data:data89};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -3244,10 +3232,12 @@ vErrors.push(err195);
 }
 errors++;
 }
-else {
-if(data.op !== undefined){
-if("conv2d" !== data.op){
-const err196 = {};
+}
+}
+if(data.axis !== undefined){
+let data90 = data.axis;
+if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
+const err196 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/25/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[25].then.properties.axis.type,parentSchema:schema16.allOf[25].then.properties.axis,data:data90};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -3258,22 +3248,11 @@ errors++;
 }
 }
 }
+var _valid25 = _errs252 === errors;
+valid77 = _valid25;
 }
-var _valid25 = _errs262 === errors;
-errors = _errs261;
-if(vErrors !== null){
-if(_errs261){
-vErrors.length = _errs261;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid25){
-const _errs264 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.filters === undefined){
-const err197 = {instancePath,schemaPath:"#/allOf/25/then/required",keyword:"required",params:{missingProperty: "filters"},message:"must have required property '"+"filters"+"'",schema:schema16.allOf[25].then.required,parentSchema:schema16.allOf[25].then,data};
+if(!valid77){
+const err197 = {instancePath,schemaPath:"#/allOf/25/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[25].if,parentSchema:schema16.allOf[25],data};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -3282,8 +3261,13 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(data.kernel === undefined){
-const err198 = {instancePath,schemaPath:"#/allOf/25/then/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema16.allOf[25].then.required,parentSchema:schema16.allOf[25].then,data};
+const _errs260 = errors;
+let valid80 = true;
+const _errs261 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing26;
+if((data.op === undefined) && (missing26 = "op")){
+const err198 = {};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -3292,9 +3276,10 @@ vErrors.push(err198);
 }
 errors++;
 }
-for(const key50 in data){
-if(!(func2.call(schema16.allOf[25].then.properties, key50))){
-const err199 = {instancePath,schemaPath:"#/allOf/25/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key50},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[25].then,data};
+else {
+if(data.op !== undefined){
+if("cross_entropy" !== data.op){
+const err199 = {};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -3304,11 +3289,24 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data.inputs !== undefined){
-let data96 = data.inputs;
-if(Array.isArray(data96)){
-if(data96.length > 1){
-const err200 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/25/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[25].then.properties.inputs,data:data96};
+}
+}
+var _valid26 = _errs261 === errors;
+errors = _errs260;
+if(vErrors !== null){
+if(_errs260){
+vErrors.length = _errs260;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid26){
+const _errs263 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key52 in data){
+if(!(((((key52 === "id") || (key52 === "op")) || (key52 === "inputs")) || (key52 === "params")) || (key52 === "group"))){
+const err200 = {instancePath,schemaPath:"#/allOf/26/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[26].then,data};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -3317,8 +3315,12 @@ vErrors.push(err200);
 }
 errors++;
 }
-if(data96.length < 1){
-const err201 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/25/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[25].then.properties.inputs,data:data96};
+}
+if(data.inputs !== undefined){
+let data92 = data.inputs;
+if(Array.isArray(data92)){
+if(data92.length > 2){
+const err201 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/26/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[26].then.properties.inputs,data:data92};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -3327,14 +3329,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-}
-if(data.params !== undefined){
-let data97 = data.params;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key51 in data97){
-if(!((key51 === "W") || (key51 === "b"))){
-const err202 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/25/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key51},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[25].then.properties.params,data:data97};
+if(data92.length < 2){
+const err202 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/26/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[26].then.properties.inputs,data:data92};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -3344,24 +3340,12 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data97.W !== undefined){
-if(!(validate12(data97.W, {instancePath:instancePath+"/params/W",parentData:data97,parentDataProperty:"W",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
 }
-}
-if(data97.b !== undefined){
-if(!(validate12(data97.b, {instancePath:instancePath+"/params/b",parentData:data97,parentDataProperty:"b",rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-}
-}
-if(data.filters !== undefined){
-let data100 = data.filters;
-if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
-const err203 = {instancePath:instancePath+"/filters",schemaPath:"#/allOf/25/then/properties/filters/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[25].then.properties.filters.type,parentSchema:schema16.allOf[25].then.properties.filters,data:data100};
+if(data.params !== undefined){
+let data93 = data.params;
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+for(const key53 in data93){
+const err203 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/26/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[26].then.properties.params,data:data93};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -3370,9 +3354,14 @@ vErrors.push(err203);
 }
 errors++;
 }
-if((typeof data100 == "number") && (isFinite(data100))){
-if(data100 < 1 || isNaN(data100)){
-const err204 = {instancePath:instancePath+"/filters",schemaPath:"#/allOf/25/then/properties/filters/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[25].then.properties.filters,data:data100};
+}
+}
+}
+var _valid26 = _errs263 === errors;
+valid80 = _valid26;
+}
+if(!valid80){
+const err204 = {instancePath,schemaPath:"#/allOf/26/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[26].if,parentSchema:schema16.allOf[26],data};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -3381,12 +3370,13 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-}
-if(data.kernel !== undefined){
-let data101 = data.kernel;
-if((!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))) && (!(Array.isArray(data101)))){
-const err205 = {instancePath:instancePath+"/kernel",schemaPath:"#/allOf/25/then/properties/kernel/type",keyword:"type",params:{type: schema16.allOf[25].then.properties.kernel.type},message:"must be integer,array",schema:schema16.allOf[25].then.properties.kernel.type,parentSchema:schema16.allOf[25].then.properties.kernel,data:data101};
+const _errs269 = errors;
+let valid83 = true;
+const _errs270 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing27;
+if((data.op === undefined) && (missing27 = "op")){
+const err205 = {};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -3395,9 +3385,10 @@ vErrors.push(err205);
 }
 errors++;
 }
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 < 1 || isNaN(data101)){
-const err206 = {instancePath:instancePath+"/kernel",schemaPath:"#/allOf/25/then/properties/kernel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[25].then.properties.kernel,data:data101};
+else {
+if(data.op !== undefined){
+if("softmax_cross_entropy" !== data.op){
+const err206 = {};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -3407,12 +3398,24 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(Array.isArray(data101)){
-const len2 = data101.length;
-for(let i2=0; i2<len2; i2++){
-let data102 = data101[i2];
-if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
-const err207 = {instancePath:instancePath+"/kernel/" + i2,schemaPath:"#/allOf/25/then/properties/kernel/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[25].then.properties.kernel.items.type,parentSchema:schema16.allOf[25].then.properties.kernel.items,data:data102};
+}
+}
+var _valid27 = _errs270 === errors;
+errors = _errs269;
+if(vErrors !== null){
+if(_errs269){
+vErrors.length = _errs269;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid27){
+const _errs272 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key54 in data){
+if(!(((((key54 === "id") || (key54 === "op")) || (key54 === "inputs")) || (key54 === "params")) || (key54 === "group"))){
+const err207 = {instancePath,schemaPath:"#/allOf/27/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key54},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[27].then,data};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -3421,9 +3424,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 < 1 || isNaN(data102)){
-const err208 = {instancePath:instancePath+"/kernel/" + i2,schemaPath:"#/allOf/25/then/properties/kernel/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[25].then.properties.kernel.items,data:data102};
+}
+if(data.inputs !== undefined){
+let data95 = data.inputs;
+if(Array.isArray(data95)){
+if(data95.length > 2){
+const err208 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/27/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[27].then.properties.inputs,data:data95};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -3432,14 +3438,8 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data.stride !== undefined){
-let data103 = data.stride;
-if((!(((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103))) && (isFinite(data103)))) && (!(Array.isArray(data103)))){
-const err209 = {instancePath:instancePath+"/stride",schemaPath:"#/allOf/25/then/properties/stride/type",keyword:"type",params:{type: schema16.allOf[25].then.properties.stride.type},message:"must be integer,array",schema:schema16.allOf[25].then.properties.stride.type,parentSchema:schema16.allOf[25].then.properties.stride,data:data103};
+if(data95.length < 2){
+const err209 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/27/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[27].then.properties.inputs,data:data95};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -3448,9 +3448,13 @@ vErrors.push(err209);
 }
 errors++;
 }
-if((typeof data103 == "number") && (isFinite(data103))){
-if(data103 < 1 || isNaN(data103)){
-const err210 = {instancePath:instancePath+"/stride",schemaPath:"#/allOf/25/then/properties/stride/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[25].then.properties.stride,data:data103};
+}
+}
+if(data.params !== undefined){
+let data96 = data.params;
+if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
+for(const key55 in data96){
+const err210 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/27/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key55},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[27].then.properties.params,data:data96};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -3460,12 +3464,13 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(Array.isArray(data103)){
-const len3 = data103.length;
-for(let i3=0; i3<len3; i3++){
-let data104 = data103[i3];
-if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
-const err211 = {instancePath:instancePath+"/stride/" + i3,schemaPath:"#/allOf/25/then/properties/stride/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[25].then.properties.stride.items.type,parentSchema:schema16.allOf[25].then.properties.stride.items,data:data104};
+}
+}
+var _valid27 = _errs272 === errors;
+valid83 = _valid27;
+}
+if(!valid83){
+const err211 = {instancePath,schemaPath:"#/allOf/27/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[27].if,parentSchema:schema16.allOf[27],data};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -3474,9 +3479,13 @@ vErrors.push(err211);
 }
 errors++;
 }
-if((typeof data104 == "number") && (isFinite(data104))){
-if(data104 < 1 || isNaN(data104)){
-const err212 = {instancePath:instancePath+"/stride/" + i3,schemaPath:"#/allOf/25/then/properties/stride/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[25].then.properties.stride.items,data:data104};
+const _errs278 = errors;
+let valid86 = true;
+const _errs279 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing28;
+if((data.op === undefined) && (missing28 = "op")){
+const err212 = {};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -3485,14 +3494,10 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data.padding !== undefined){
-let data105 = data.padding;
-if((!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))) && (!(Array.isArray(data105)))){
-const err213 = {instancePath:instancePath+"/padding",schemaPath:"#/allOf/25/then/properties/padding/type",keyword:"type",params:{type: schema16.allOf[25].then.properties.padding.type},message:"must be integer,array",schema:schema16.allOf[25].then.properties.padding.type,parentSchema:schema16.allOf[25].then.properties.padding,data:data105};
+else {
+if(data.op !== undefined){
+if("nll" !== data.op){
+const err213 = {};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -3501,9 +3506,25 @@ vErrors.push(err213);
 }
 errors++;
 }
-if((typeof data105 == "number") && (isFinite(data105))){
-if(data105 < 0 || isNaN(data105)){
-const err214 = {instancePath:instancePath+"/padding",schemaPath:"#/allOf/25/then/properties/padding/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[25].then.properties.padding,data:data105};
+}
+}
+}
+var _valid28 = _errs279 === errors;
+errors = _errs278;
+if(vErrors !== null){
+if(_errs278){
+vErrors.length = _errs278;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid28){
+const _errs281 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key56 in data){
+if(!(((((key56 === "id") || (key56 === "op")) || (key56 === "inputs")) || (key56 === "params")) || (key56 === "group"))){
+const err214 = {instancePath,schemaPath:"#/allOf/28/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key56},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[28].then,data};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -3513,12 +3534,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(Array.isArray(data105)){
-const len4 = data105.length;
-for(let i4=0; i4<len4; i4++){
-let data106 = data105[i4];
-if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
-const err215 = {instancePath:instancePath+"/padding/" + i4,schemaPath:"#/allOf/25/then/properties/padding/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[25].then.properties.padding.items.type,parentSchema:schema16.allOf[25].then.properties.padding.items,data:data106};
+if(data.inputs !== undefined){
+let data98 = data.inputs;
+if(Array.isArray(data98)){
+if(data98.length > 2){
+const err215 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/28/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[28].then.properties.inputs,data:data98};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -3527,9 +3547,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-if((typeof data106 == "number") && (isFinite(data106))){
-if(data106 < 0 || isNaN(data106)){
-const err216 = {instancePath:instancePath+"/padding/" + i4,schemaPath:"#/allOf/25/then/properties/padding/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[25].then.properties.padding.items,data:data106};
+if(data98.length < 2){
+const err216 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/28/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[28].then.properties.inputs,data:data98};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -3540,12 +3559,11 @@ errors++;
 }
 }
 }
-}
-}
-if(data.bias !== undefined){
-let data107 = data.bias;
-if(typeof data107 !== "boolean"){
-const err217 = {instancePath:instancePath+"/bias",schemaPath:"#/allOf/25/then/properties/bias/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema16.allOf[25].then.properties.bias.type,parentSchema:schema16.allOf[25].then.properties.bias,data:data107};
+if(data.params !== undefined){
+let data99 = data.params;
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+for(const key57 in data99){
+const err217 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/28/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key57},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[28].then.properties.params,data:data99};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -3556,11 +3574,12 @@ errors++;
 }
 }
 }
-var _valid25 = _errs264 === errors;
-valid83 = _valid25;
 }
-if(!valid83){
-const err218 = {instancePath,schemaPath:"#/allOf/25/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[25].if,parentSchema:schema16.allOf[25],data};
+var _valid28 = _errs281 === errors;
+valid86 = _valid28;
+}
+if(!valid86){
+const err218 = {instancePath,schemaPath:"#/allOf/28/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[28].if,parentSchema:schema16.allOf[28],data};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -3569,12 +3588,12 @@ vErrors.push(err218);
 }
 errors++;
 }
+const _errs287 = errors;
+let valid89 = true;
 const _errs288 = errors;
-let valid93 = true;
-const _errs289 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing26;
-if((data.op === undefined) && (missing26 = "op")){
+let missing29;
+if((data.op === undefined) && (missing29 = "op")){
 const err219 = {};
 if(vErrors === null){
 vErrors = [err219];
@@ -3586,7 +3605,7 @@ errors++;
 }
 else {
 if(data.op !== undefined){
-if("max_pool2d" !== data.op){
+if("mse" !== data.op){
 const err220 = {};
 if(vErrors === null){
 vErrors = [err220];
@@ -3599,21 +3618,22 @@ errors++;
 }
 }
 }
-var _valid26 = _errs289 === errors;
-errors = _errs288;
+var _valid29 = _errs288 === errors;
+errors = _errs287;
 if(vErrors !== null){
-if(_errs288){
-vErrors.length = _errs288;
+if(_errs287){
+vErrors.length = _errs287;
 }
 else {
 vErrors = null;
 }
 }
-if(_valid26){
-const _errs291 = errors;
+if(_valid29){
+const _errs290 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kernel === undefined){
-const err221 = {instancePath,schemaPath:"#/allOf/26/then/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema16.allOf[26].then.required,parentSchema:schema16.allOf[26].then,data};
+for(const key58 in data){
+if(!(((((key58 === "id") || (key58 === "op")) || (key58 === "inputs")) || (key58 === "params")) || (key58 === "group"))){
+const err221 = {instancePath,schemaPath:"#/allOf/29/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key58},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[29].then,data};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3622,9 +3642,12 @@ vErrors.push(err221);
 }
 errors++;
 }
-for(const key52 in data){
-if(!(((((((key52 === "id") || (key52 === "op")) || (key52 === "inputs")) || (key52 === "params")) || (key52 === "group")) || (key52 === "kernel")) || (key52 === "stride"))){
-const err222 = {instancePath,schemaPath:"#/allOf/26/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key52},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[26].then,data};
+}
+if(data.inputs !== undefined){
+let data101 = data.inputs;
+if(Array.isArray(data101)){
+if(data101.length > 2){
+const err222 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/29/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema16.allOf[29].then.properties.inputs,data:data101};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3633,12 +3656,8 @@ vErrors.push(err222);
 }
 errors++;
 }
-}
-if(data.inputs !== undefined){
-let data109 = data.inputs;
-if(Array.isArray(data109)){
-if(data109.length > 1){
-const err223 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/26/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[26].then.properties.inputs,data:data109};
+if(data101.length < 2){
+const err223 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/29/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[29].then.properties.inputs,data:data101};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3647,8 +3666,13 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data109.length < 1){
-const err224 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/26/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[26].then.properties.inputs,data:data109};
+}
+}
+if(data.params !== undefined){
+let data102 = data.params;
+if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
+for(const key59 in data102){
+const err224 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/29/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key59},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[29].then.properties.params,data:data102};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3659,11 +3683,12 @@ errors++;
 }
 }
 }
-if(data.params !== undefined){
-let data110 = data.params;
-if(data110 && typeof data110 == "object" && !Array.isArray(data110)){
-for(const key53 in data110){
-const err225 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/26/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key53},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[26].then.properties.params,data:data110};
+}
+var _valid29 = _errs290 === errors;
+valid89 = _valid29;
+}
+if(!valid89){
+const err225 = {instancePath,schemaPath:"#/allOf/29/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[29].if,parentSchema:schema16.allOf[29],data};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3672,12 +3697,13 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-}
-if(data.kernel !== undefined){
-let data111 = data.kernel;
-if((!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))) && (!(Array.isArray(data111)))){
-const err226 = {instancePath:instancePath+"/kernel",schemaPath:"#/allOf/26/then/properties/kernel/type",keyword:"type",params:{type: schema16.allOf[26].then.properties.kernel.type},message:"must be integer,array",schema:schema16.allOf[26].then.properties.kernel.type,parentSchema:schema16.allOf[26].then.properties.kernel,data:data111};
+const _errs296 = errors;
+let valid92 = true;
+const _errs297 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing30;
+if((data.op === undefined) && (missing30 = "op")){
+const err226 = {};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3686,9 +3712,10 @@ vErrors.push(err226);
 }
 errors++;
 }
-if((typeof data111 == "number") && (isFinite(data111))){
-if(data111 < 1 || isNaN(data111)){
-const err227 = {instancePath:instancePath+"/kernel",schemaPath:"#/allOf/26/then/properties/kernel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[26].then.properties.kernel,data:data111};
+else {
+if(data.op !== undefined){
+if("sum" !== data.op){
+const err227 = {};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3698,12 +3725,24 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(Array.isArray(data111)){
-const len5 = data111.length;
-for(let i5=0; i5<len5; i5++){
-let data112 = data111[i5];
-if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
-const err228 = {instancePath:instancePath+"/kernel/" + i5,schemaPath:"#/allOf/26/then/properties/kernel/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[26].then.properties.kernel.items.type,parentSchema:schema16.allOf[26].then.properties.kernel.items,data:data112};
+}
+}
+var _valid30 = _errs297 === errors;
+errors = _errs296;
+if(vErrors !== null){
+if(_errs296){
+vErrors.length = _errs296;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid30){
+const _errs299 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key60 in data){
+if(!((((((key60 === "id") || (key60 === "op")) || (key60 === "inputs")) || (key60 === "params")) || (key60 === "group")) || (key60 === "axis"))){
+const err228 = {instancePath,schemaPath:"#/allOf/30/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key60},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[30].then,data};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3712,9 +3751,12 @@ vErrors.push(err228);
 }
 errors++;
 }
-if((typeof data112 == "number") && (isFinite(data112))){
-if(data112 < 1 || isNaN(data112)){
-const err229 = {instancePath:instancePath+"/kernel/" + i5,schemaPath:"#/allOf/26/then/properties/kernel/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[26].then.properties.kernel.items,data:data112};
+}
+if(data.inputs !== undefined){
+let data104 = data.inputs;
+if(Array.isArray(data104)){
+if(data104.length > 1){
+const err229 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/30/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[30].then.properties.inputs,data:data104};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3723,14 +3765,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-}
-}
-}
-if(data.stride !== undefined){
-let data113 = data.stride;
-if((!(((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113))) && (isFinite(data113)))) && (!(Array.isArray(data113)))){
-const err230 = {instancePath:instancePath+"/stride",schemaPath:"#/allOf/26/then/properties/stride/type",keyword:"type",params:{type: schema16.allOf[26].then.properties.stride.type},message:"must be integer,array",schema:schema16.allOf[26].then.properties.stride.type,parentSchema:schema16.allOf[26].then.properties.stride,data:data113};
+if(data104.length < 1){
+const err230 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/30/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[30].then.properties.inputs,data:data104};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3739,9 +3775,13 @@ vErrors.push(err230);
 }
 errors++;
 }
-if((typeof data113 == "number") && (isFinite(data113))){
-if(data113 < 1 || isNaN(data113)){
-const err231 = {instancePath:instancePath+"/stride",schemaPath:"#/allOf/26/then/properties/stride/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[26].then.properties.stride,data:data113};
+}
+}
+if(data.params !== undefined){
+let data105 = data.params;
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+for(const key61 in data105){
+const err231 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/30/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key61},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[30].then.properties.params,data:data105};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3751,12 +3791,11 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(Array.isArray(data113)){
-const len6 = data113.length;
-for(let i6=0; i6<len6; i6++){
-let data114 = data113[i6];
-if(!(((typeof data114 == "number") && (!(data114 % 1) && !isNaN(data114))) && (isFinite(data114)))){
-const err232 = {instancePath:instancePath+"/stride/" + i6,schemaPath:"#/allOf/26/then/properties/stride/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[26].then.properties.stride.items.type,parentSchema:schema16.allOf[26].then.properties.stride.items,data:data114};
+}
+if(data.axis !== undefined){
+let data106 = data.axis;
+if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
+const err232 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/30/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[30].then.properties.axis.type,parentSchema:schema16.allOf[30].then.properties.axis,data:data106};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3765,9 +3804,13 @@ vErrors.push(err232);
 }
 errors++;
 }
-if((typeof data114 == "number") && (isFinite(data114))){
-if(data114 < 1 || isNaN(data114)){
-const err233 = {instancePath:instancePath+"/stride/" + i6,schemaPath:"#/allOf/26/then/properties/stride/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[26].then.properties.stride.items,data:data114};
+}
+}
+var _valid30 = _errs299 === errors;
+valid92 = _valid30;
+}
+if(!valid92){
+const err233 = {instancePath,schemaPath:"#/allOf/30/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[30].if,parentSchema:schema16.allOf[30],data};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3776,16 +3819,13 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-}
-}
-}
-}
-var _valid26 = _errs291 === errors;
-valid93 = _valid26;
-}
-if(!valid93){
-const err234 = {instancePath,schemaPath:"#/allOf/26/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[26].if,parentSchema:schema16.allOf[26],data};
+const _errs307 = errors;
+let valid95 = true;
+const _errs308 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing31;
+if((data.op === undefined) && (missing31 = "op")){
+const err234 = {};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3794,9 +3834,10 @@ vErrors.push(err234);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.id === undefined){
-const err235 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema16.required,parentSchema:schema16,data};
+else {
+if(data.op !== undefined){
+if("mean" !== data.op){
+const err235 = {};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3805,8 +3846,25 @@ vErrors.push(err235);
 }
 errors++;
 }
-if(data.op === undefined){
-const err236 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'",schema:schema16.required,parentSchema:schema16,data};
+}
+}
+}
+var _valid31 = _errs308 === errors;
+errors = _errs307;
+if(vErrors !== null){
+if(_errs307){
+vErrors.length = _errs307;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid31){
+const _errs310 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key62 in data){
+if(!((((((key62 === "id") || (key62 === "op")) || (key62 === "inputs")) || (key62 === "params")) || (key62 === "group")) || (key62 === "axis"))){
+const err236 = {instancePath,schemaPath:"#/allOf/31/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key62},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[31].then,data};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3815,11 +3873,12 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(data.id !== undefined){
-let data115 = data.id;
-if(typeof data115 === "string"){
-if(!pattern0.test(data115)){
-const err237 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[^.]+$"},message:"must match pattern \""+"^[^.]+$"+"\"",schema:"^[^.]+$",parentSchema:schema16.properties.id,data:data115};
+}
+if(data.inputs !== undefined){
+let data108 = data.inputs;
+if(Array.isArray(data108)){
+if(data108.length > 1){
+const err237 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/31/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[31].then.properties.inputs,data:data108};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3828,9 +3887,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-else {
-const err238 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.properties.id.type,parentSchema:schema16.properties.id,data:data115};
+if(data108.length < 1){
+const err238 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/31/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[31].then.properties.inputs,data:data108};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3840,10 +3898,12 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data.op !== undefined){
-let data116 = data.op;
-if(typeof data116 !== "string"){
-const err239 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.properties.op.type,parentSchema:schema16.properties.op,data:data116};
+}
+if(data.params !== undefined){
+let data109 = data.params;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+for(const key63 in data109){
+const err239 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/31/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key63},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[31].then.properties.params,data:data109};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3853,14 +3913,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data.inputs !== undefined){
-let data117 = data.inputs;
-if(Array.isArray(data117)){
-const len7 = data117.length;
-for(let i7=0; i7<len7; i7++){
-let data118 = data117[i7];
-if(typeof data118 !== "string"){
-const err240 = {instancePath:instancePath+"/inputs/" + i7,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.properties.inputs.items.type,parentSchema:schema16.properties.inputs.items,data:data118};
+}
+if(data.axis !== undefined){
+let data110 = data.axis;
+if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
+const err240 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/31/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[31].then.properties.axis.type,parentSchema:schema16.allOf[31].then.properties.axis,data:data110};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3871,8 +3928,11 @@ errors++;
 }
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.properties.inputs.type,parentSchema:schema16.properties.inputs,data:data117};
+var _valid31 = _errs310 === errors;
+valid95 = _valid31;
+}
+if(!valid95){
+const err241 = {instancePath,schemaPath:"#/allOf/31/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[31].if,parentSchema:schema16.allOf[31],data};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3881,19 +3941,13 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-if(data.params !== undefined){
-let data119 = data.params;
-if(data119 && typeof data119 == "object" && !Array.isArray(data119)){
-for(const key54 in data119){
-if(!(validate12(data119[key54], {instancePath:instancePath+"/params/" + key54.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data119,parentDataProperty:key54,rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err242 = {instancePath:instancePath+"/params",schemaPath:"#/properties/params/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema16.properties.params.type,parentSchema:schema16.properties.params,data:data119};
+const _errs318 = errors;
+let valid98 = true;
+const _errs319 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing32;
+if((data.op === undefined) && (missing32 = "op")){
+const err242 = {};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3902,12 +3956,10 @@ vErrors.push(err242);
 }
 errors++;
 }
-}
-if(data.group !== undefined){
-let data121 = data.group;
-if(typeof data121 === "string"){
-if(!pattern2.test(data121)){
-const err243 = {instancePath:instancePath+"/group",schemaPath:"#/properties/group/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema16.properties.group,data:data121};
+else {
+if(data.op !== undefined){
+if("reshape" !== data.op){
+const err243 = {};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3917,8 +3969,23 @@ vErrors.push(err243);
 errors++;
 }
 }
+}
+}
+var _valid32 = _errs319 === errors;
+errors = _errs318;
+if(vErrors !== null){
+if(_errs318){
+vErrors.length = _errs318;
+}
 else {
-const err244 = {instancePath:instancePath+"/group",schemaPath:"#/properties/group/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.properties.group.type,parentSchema:schema16.properties.group,data:data121};
+vErrors = null;
+}
+}
+if(_valid32){
+const _errs321 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.shape === undefined){
+const err244 = {instancePath,schemaPath:"#/allOf/32/then/required",keyword:"required",params:{missingProperty: "shape"},message:"must have required property '"+"shape"+"'",schema:schema16.allOf[32].then.required,parentSchema:schema16.allOf[32].then,data};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3927,15 +3994,2360 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-}
-else {
-const err245 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema16.type,parentSchema:schema16,data};
+for(const key64 in data){
+if(!((((((key64 === "id") || (key64 === "op")) || (key64 === "inputs")) || (key64 === "params")) || (key64 === "group")) || (key64 === "shape"))){
+const err245 = {instancePath,schemaPath:"#/allOf/32/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key64},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[32].then,data};
 if(vErrors === null){
 vErrors = [err245];
 }
 else {
 vErrors.push(err245);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data112 = data.inputs;
+if(Array.isArray(data112)){
+if(data112.length > 1){
+const err246 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/32/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[32].then.properties.inputs,data:data112};
+if(vErrors === null){
+vErrors = [err246];
+}
+else {
+vErrors.push(err246);
+}
+errors++;
+}
+if(data112.length < 1){
+const err247 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/32/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[32].then.properties.inputs,data:data112};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data113 = data.params;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+for(const key65 in data113){
+const err248 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/32/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key65},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[32].then.properties.params,data:data113};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+}
+}
+if(data.shape !== undefined){
+let data114 = data.shape;
+if(Array.isArray(data114)){
+const len0 = data114.length;
+for(let i0=0; i0<len0; i0++){
+let data115 = data114[i0];
+if(!(((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115))) && (isFinite(data115)))){
+const err249 = {instancePath:instancePath+"/shape/" + i0,schemaPath:"#/allOf/32/then/properties/shape/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[32].then.properties.shape.items.type,parentSchema:schema16.allOf[32].then.properties.shape.items,data:data115};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+if((typeof data115 == "number") && (isFinite(data115))){
+if(data115 < -1 || isNaN(data115)){
+const err250 = {instancePath:instancePath+"/shape/" + i0,schemaPath:"#/allOf/32/then/properties/shape/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1",schema:-1,parentSchema:schema16.allOf[32].then.properties.shape.items,data:data115};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err251 = {instancePath:instancePath+"/shape",schemaPath:"#/allOf/32/then/properties/shape/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.allOf[32].then.properties.shape.type,parentSchema:schema16.allOf[32].then.properties.shape,data:data114};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+}
+}
+var _valid32 = _errs321 === errors;
+valid98 = _valid32;
+}
+if(!valid98){
+const err252 = {instancePath,schemaPath:"#/allOf/32/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[32].if,parentSchema:schema16.allOf[32],data};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+const _errs331 = errors;
+let valid103 = true;
+const _errs332 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing33;
+if((data.op === undefined) && (missing33 = "op")){
+const err253 = {};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("transpose" !== data.op){
+const err254 = {};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+}
+}
+var _valid33 = _errs332 === errors;
+errors = _errs331;
+if(vErrors !== null){
+if(_errs331){
+vErrors.length = _errs331;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid33){
+const _errs334 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key66 in data){
+if(!((((((key66 === "id") || (key66 === "op")) || (key66 === "inputs")) || (key66 === "params")) || (key66 === "group")) || (key66 === "perm"))){
+const err255 = {instancePath,schemaPath:"#/allOf/33/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key66},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[33].then,data};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data117 = data.inputs;
+if(Array.isArray(data117)){
+if(data117.length > 1){
+const err256 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/33/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[33].then.properties.inputs,data:data117};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+if(data117.length < 1){
+const err257 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/33/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[33].then.properties.inputs,data:data117};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data118 = data.params;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key67 in data118){
+const err258 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/33/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key67},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[33].then.properties.params,data:data118};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+}
+if(data.perm !== undefined){
+let data119 = data.perm;
+if(Array.isArray(data119)){
+const len1 = data119.length;
+for(let i1=0; i1<len1; i1++){
+let data120 = data119[i1];
+if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
+const err259 = {instancePath:instancePath+"/perm/" + i1,schemaPath:"#/allOf/33/then/properties/perm/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[33].then.properties.perm.items.type,parentSchema:schema16.allOf[33].then.properties.perm.items,data:data120};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 < 0 || isNaN(data120)){
+const err260 = {instancePath:instancePath+"/perm/" + i1,schemaPath:"#/allOf/33/then/properties/perm/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[33].then.properties.perm.items,data:data120};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err261 = {instancePath:instancePath+"/perm",schemaPath:"#/allOf/33/then/properties/perm/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.allOf[33].then.properties.perm.type,parentSchema:schema16.allOf[33].then.properties.perm,data:data119};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+}
+}
+var _valid33 = _errs334 === errors;
+valid103 = _valid33;
+}
+if(!valid103){
+const err262 = {instancePath,schemaPath:"#/allOf/33/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[33].if,parentSchema:schema16.allOf[33],data};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+const _errs344 = errors;
+let valid108 = true;
+const _errs345 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing34;
+if((data.op === undefined) && (missing34 = "op")){
+const err263 = {};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("concat" !== data.op){
+const err264 = {};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+}
+}
+}
+var _valid34 = _errs345 === errors;
+errors = _errs344;
+if(vErrors !== null){
+if(_errs344){
+vErrors.length = _errs344;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid34){
+const _errs347 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key68 in data){
+if(!((((((key68 === "id") || (key68 === "op")) || (key68 === "inputs")) || (key68 === "params")) || (key68 === "group")) || (key68 === "axis"))){
+const err265 = {instancePath,schemaPath:"#/allOf/34/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key68},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[34].then,data};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data122 = data.inputs;
+if(Array.isArray(data122)){
+if(data122.length < 2){
+const err266 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/34/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema16.allOf[34].then.properties.inputs,data:data122};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data123 = data.params;
+if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
+for(const key69 in data123){
+const err267 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/34/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key69},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[34].then.properties.params,data:data123};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+}
+}
+if(data.axis !== undefined){
+let data124 = data.axis;
+if(!(((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124))) && (isFinite(data124)))){
+const err268 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/34/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[34].then.properties.axis.type,parentSchema:schema16.allOf[34].then.properties.axis,data:data124};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+}
+var _valid34 = _errs347 === errors;
+valid108 = _valid34;
+}
+if(!valid108){
+const err269 = {instancePath,schemaPath:"#/allOf/34/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[34].if,parentSchema:schema16.allOf[34],data};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+const _errs355 = errors;
+let valid111 = true;
+const _errs356 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing35;
+if((data.op === undefined) && (missing35 = "op")){
+const err270 = {};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("slice" !== data.op){
+const err271 = {};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+}
+}
+}
+var _valid35 = _errs356 === errors;
+errors = _errs355;
+if(vErrors !== null){
+if(_errs355){
+vErrors.length = _errs355;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid35){
+const _errs358 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key70 in data){
+if(!(func2.call(schema16.allOf[35].then.properties, key70))){
+const err272 = {instancePath,schemaPath:"#/allOf/35/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key70},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[35].then,data};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data126 = data.inputs;
+if(Array.isArray(data126)){
+if(data126.length > 1){
+const err273 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/35/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[35].then.properties.inputs,data:data126};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+if(data126.length < 1){
+const err274 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/35/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[35].then.properties.inputs,data:data126};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data127 = data.params;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+for(const key71 in data127){
+const err275 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/35/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key71},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[35].then.properties.params,data:data127};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+}
+}
+if(data.axis !== undefined){
+let data128 = data.axis;
+if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
+const err276 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/35/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[35].then.properties.axis.type,parentSchema:schema16.allOf[35].then.properties.axis,data:data128};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+}
+if(data.start !== undefined){
+let data129 = data.start;
+if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
+const err277 = {instancePath:instancePath+"/start",schemaPath:"#/allOf/35/then/properties/start/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[35].then.properties.start.type,parentSchema:schema16.allOf[35].then.properties.start,data:data129};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+}
+if(data.end !== undefined){
+let data130 = data.end;
+if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
+const err278 = {instancePath:instancePath+"/end",schemaPath:"#/allOf/35/then/properties/end/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[35].then.properties.end.type,parentSchema:schema16.allOf[35].then.properties.end,data:data130};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+}
+if(data.step !== undefined){
+let data131 = data.step;
+if(!(((typeof data131 == "number") && (!(data131 % 1) && !isNaN(data131))) && (isFinite(data131)))){
+const err279 = {instancePath:instancePath+"/step",schemaPath:"#/allOf/35/then/properties/step/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[35].then.properties.step.type,parentSchema:schema16.allOf[35].then.properties.step,data:data131};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+if((typeof data131 == "number") && (isFinite(data131))){
+if(data131 < 1 || isNaN(data131)){
+const err280 = {instancePath:instancePath+"/step",schemaPath:"#/allOf/35/then/properties/step/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[35].then.properties.step,data:data131};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+}
+}
+}
+var _valid35 = _errs358 === errors;
+valid111 = _valid35;
+}
+if(!valid111){
+const err281 = {instancePath,schemaPath:"#/allOf/35/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[35].if,parentSchema:schema16.allOf[35],data};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+const _errs372 = errors;
+let valid114 = true;
+const _errs373 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing36;
+if((data.op === undefined) && (missing36 = "op")){
+const err282 = {};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("layer_norm" !== data.op){
+const err283 = {};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+}
+}
+}
+var _valid36 = _errs373 === errors;
+errors = _errs372;
+if(vErrors !== null){
+if(_errs372){
+vErrors.length = _errs372;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid36){
+const _errs375 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key72 in data){
+if(!((((((key72 === "id") || (key72 === "op")) || (key72 === "inputs")) || (key72 === "params")) || (key72 === "group")) || (key72 === "eps"))){
+const err284 = {instancePath,schemaPath:"#/allOf/36/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key72},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[36].then,data};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data133 = data.inputs;
+if(Array.isArray(data133)){
+if(data133.length > 1){
+const err285 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/36/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[36].then.properties.inputs,data:data133};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+if(data133.length < 1){
+const err286 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/36/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[36].then.properties.inputs,data:data133};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data134 = data.params;
+if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
+for(const key73 in data134){
+if(!((key73 === "gamma") || (key73 === "beta"))){
+const err287 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/36/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key73},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[36].then.properties.params,data:data134};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+}
+if(data134.gamma !== undefined){
+if(!(validate12(data134.gamma, {instancePath:instancePath+"/params/gamma",parentData:data134,parentDataProperty:"gamma",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data134.beta !== undefined){
+if(!(validate12(data134.beta, {instancePath:instancePath+"/params/beta",parentData:data134,parentDataProperty:"beta",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+if(data.eps !== undefined){
+let data137 = data.eps;
+if((typeof data137 == "number") && (isFinite(data137))){
+if(data137 < 0 || isNaN(data137)){
+const err288 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/36/then/properties/eps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[36].then.properties.eps,data:data137};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+}
+else {
+const err289 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/36/then/properties/eps/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[36].then.properties.eps.type,parentSchema:schema16.allOf[36].then.properties.eps,data:data137};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+}
+}
+var _valid36 = _errs375 === errors;
+valid114 = _valid36;
+}
+if(!valid114){
+const err290 = {instancePath,schemaPath:"#/allOf/36/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[36].if,parentSchema:schema16.allOf[36],data};
+if(vErrors === null){
+vErrors = [err290];
+}
+else {
+vErrors.push(err290);
+}
+errors++;
+}
+const _errs385 = errors;
+let valid118 = true;
+const _errs386 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing37;
+if((data.op === undefined) && (missing37 = "op")){
+const err291 = {};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("batch_norm" !== data.op){
+const err292 = {};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+}
+}
+var _valid37 = _errs386 === errors;
+errors = _errs385;
+if(vErrors !== null){
+if(_errs385){
+vErrors.length = _errs385;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid37){
+const _errs388 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key74 in data){
+if(!((((((key74 === "id") || (key74 === "op")) || (key74 === "inputs")) || (key74 === "params")) || (key74 === "group")) || (key74 === "eps"))){
+const err293 = {instancePath,schemaPath:"#/allOf/37/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key74},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[37].then,data};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data139 = data.inputs;
+if(Array.isArray(data139)){
+if(data139.length > 1){
+const err294 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/37/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[37].then.properties.inputs,data:data139};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+if(data139.length < 1){
+const err295 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/37/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[37].then.properties.inputs,data:data139};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data140 = data.params;
+if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
+for(const key75 in data140){
+if(!((key75 === "gamma") || (key75 === "beta"))){
+const err296 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/37/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key75},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[37].then.properties.params,data:data140};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+}
+if(data140.gamma !== undefined){
+if(!(validate12(data140.gamma, {instancePath:instancePath+"/params/gamma",parentData:data140,parentDataProperty:"gamma",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data140.beta !== undefined){
+if(!(validate12(data140.beta, {instancePath:instancePath+"/params/beta",parentData:data140,parentDataProperty:"beta",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+if(data.eps !== undefined){
+let data143 = data.eps;
+if((typeof data143 == "number") && (isFinite(data143))){
+if(data143 < 0 || isNaN(data143)){
+const err297 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/37/then/properties/eps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[37].then.properties.eps,data:data143};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+}
+else {
+const err298 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/37/then/properties/eps/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[37].then.properties.eps.type,parentSchema:schema16.allOf[37].then.properties.eps,data:data143};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+}
+}
+var _valid37 = _errs388 === errors;
+valid118 = _valid37;
+}
+if(!valid118){
+const err299 = {instancePath,schemaPath:"#/allOf/37/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[37].if,parentSchema:schema16.allOf[37],data};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+const _errs398 = errors;
+let valid122 = true;
+const _errs399 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing38;
+if((data.op === undefined) && (missing38 = "op")){
+const err300 = {};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("rms_norm" !== data.op){
+const err301 = {};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+}
+}
+}
+var _valid38 = _errs399 === errors;
+errors = _errs398;
+if(vErrors !== null){
+if(_errs398){
+vErrors.length = _errs398;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid38){
+const _errs401 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key76 in data){
+if(!((((((key76 === "id") || (key76 === "op")) || (key76 === "inputs")) || (key76 === "params")) || (key76 === "group")) || (key76 === "eps"))){
+const err302 = {instancePath,schemaPath:"#/allOf/38/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key76},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[38].then,data};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data145 = data.inputs;
+if(Array.isArray(data145)){
+if(data145.length > 1){
+const err303 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/38/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[38].then.properties.inputs,data:data145};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+if(data145.length < 1){
+const err304 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/38/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[38].then.properties.inputs,data:data145};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data146 = data.params;
+if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
+for(const key77 in data146){
+if(!(key77 === "gamma")){
+const err305 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/38/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key77},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[38].then.properties.params,data:data146};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+}
+if(data146.gamma !== undefined){
+if(!(validate12(data146.gamma, {instancePath:instancePath+"/params/gamma",parentData:data146,parentDataProperty:"gamma",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+if(data.eps !== undefined){
+let data148 = data.eps;
+if((typeof data148 == "number") && (isFinite(data148))){
+if(data148 < 0 || isNaN(data148)){
+const err306 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/38/then/properties/eps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[38].then.properties.eps,data:data148};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+}
+else {
+const err307 = {instancePath:instancePath+"/eps",schemaPath:"#/allOf/38/then/properties/eps/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[38].then.properties.eps.type,parentSchema:schema16.allOf[38].then.properties.eps,data:data148};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+}
+}
+var _valid38 = _errs401 === errors;
+valid122 = _valid38;
+}
+if(!valid122){
+const err308 = {instancePath,schemaPath:"#/allOf/38/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[38].if,parentSchema:schema16.allOf[38],data};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+const _errs410 = errors;
+let valid126 = true;
+const _errs411 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing39;
+if((data.op === undefined) && (missing39 = "op")){
+const err309 = {};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("conv2d" !== data.op){
+const err310 = {};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+}
+}
+}
+var _valid39 = _errs411 === errors;
+errors = _errs410;
+if(vErrors !== null){
+if(_errs410){
+vErrors.length = _errs410;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid39){
+const _errs413 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.filters === undefined){
+const err311 = {instancePath,schemaPath:"#/allOf/39/then/required",keyword:"required",params:{missingProperty: "filters"},message:"must have required property '"+"filters"+"'",schema:schema16.allOf[39].then.required,parentSchema:schema16.allOf[39].then,data};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+if(data.kernel === undefined){
+const err312 = {instancePath,schemaPath:"#/allOf/39/then/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema16.allOf[39].then.required,parentSchema:schema16.allOf[39].then,data};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+for(const key78 in data){
+if(!(func2.call(schema16.allOf[39].then.properties, key78))){
+const err313 = {instancePath,schemaPath:"#/allOf/39/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key78},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[39].then,data};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data150 = data.inputs;
+if(Array.isArray(data150)){
+if(data150.length > 1){
+const err314 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/39/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[39].then.properties.inputs,data:data150};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+if(data150.length < 1){
+const err315 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/39/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[39].then.properties.inputs,data:data150};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data151 = data.params;
+if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
+for(const key79 in data151){
+if(!((key79 === "W") || (key79 === "b"))){
+const err316 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/39/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key79},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[39].then.properties.params,data:data151};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+if(data151.W !== undefined){
+if(!(validate12(data151.W, {instancePath:instancePath+"/params/W",parentData:data151,parentDataProperty:"W",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+if(data151.b !== undefined){
+if(!(validate12(data151.b, {instancePath:instancePath+"/params/b",parentData:data151,parentDataProperty:"b",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+if(data.filters !== undefined){
+let data154 = data.filters;
+if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
+const err317 = {instancePath:instancePath+"/filters",schemaPath:"#/allOf/39/then/properties/filters/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[39].then.properties.filters.type,parentSchema:schema16.allOf[39].then.properties.filters,data:data154};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+if((typeof data154 == "number") && (isFinite(data154))){
+if(data154 < 1 || isNaN(data154)){
+const err318 = {instancePath:instancePath+"/filters",schemaPath:"#/allOf/39/then/properties/filters/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[39].then.properties.filters,data:data154};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+}
+}
+if(data.kernel !== undefined){
+let data155 = data.kernel;
+if((!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))) && (!(Array.isArray(data155)))){
+const err319 = {instancePath:instancePath+"/kernel",schemaPath:"#/allOf/39/then/properties/kernel/type",keyword:"type",params:{type: schema16.allOf[39].then.properties.kernel.type},message:"must be integer,array",schema:schema16.allOf[39].then.properties.kernel.type,parentSchema:schema16.allOf[39].then.properties.kernel,data:data155};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+if((typeof data155 == "number") && (isFinite(data155))){
+if(data155 < 1 || isNaN(data155)){
+const err320 = {instancePath:instancePath+"/kernel",schemaPath:"#/allOf/39/then/properties/kernel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[39].then.properties.kernel,data:data155};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+}
+if(Array.isArray(data155)){
+const len2 = data155.length;
+for(let i2=0; i2<len2; i2++){
+let data156 = data155[i2];
+if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
+const err321 = {instancePath:instancePath+"/kernel/" + i2,schemaPath:"#/allOf/39/then/properties/kernel/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[39].then.properties.kernel.items.type,parentSchema:schema16.allOf[39].then.properties.kernel.items,data:data156};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+if((typeof data156 == "number") && (isFinite(data156))){
+if(data156 < 1 || isNaN(data156)){
+const err322 = {instancePath:instancePath+"/kernel/" + i2,schemaPath:"#/allOf/39/then/properties/kernel/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[39].then.properties.kernel.items,data:data156};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+}
+}
+}
+if(data.stride !== undefined){
+let data157 = data.stride;
+if((!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))) && (!(Array.isArray(data157)))){
+const err323 = {instancePath:instancePath+"/stride",schemaPath:"#/allOf/39/then/properties/stride/type",keyword:"type",params:{type: schema16.allOf[39].then.properties.stride.type},message:"must be integer,array",schema:schema16.allOf[39].then.properties.stride.type,parentSchema:schema16.allOf[39].then.properties.stride,data:data157};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+if((typeof data157 == "number") && (isFinite(data157))){
+if(data157 < 1 || isNaN(data157)){
+const err324 = {instancePath:instancePath+"/stride",schemaPath:"#/allOf/39/then/properties/stride/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[39].then.properties.stride,data:data157};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+}
+if(Array.isArray(data157)){
+const len3 = data157.length;
+for(let i3=0; i3<len3; i3++){
+let data158 = data157[i3];
+if(!(((typeof data158 == "number") && (!(data158 % 1) && !isNaN(data158))) && (isFinite(data158)))){
+const err325 = {instancePath:instancePath+"/stride/" + i3,schemaPath:"#/allOf/39/then/properties/stride/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[39].then.properties.stride.items.type,parentSchema:schema16.allOf[39].then.properties.stride.items,data:data158};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+if((typeof data158 == "number") && (isFinite(data158))){
+if(data158 < 1 || isNaN(data158)){
+const err326 = {instancePath:instancePath+"/stride/" + i3,schemaPath:"#/allOf/39/then/properties/stride/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[39].then.properties.stride.items,data:data158};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+}
+}
+}
+}
+if(data.padding !== undefined){
+let data159 = data.padding;
+if((!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))) && (!(Array.isArray(data159)))){
+const err327 = {instancePath:instancePath+"/padding",schemaPath:"#/allOf/39/then/properties/padding/type",keyword:"type",params:{type: schema16.allOf[39].then.properties.padding.type},message:"must be integer,array",schema:schema16.allOf[39].then.properties.padding.type,parentSchema:schema16.allOf[39].then.properties.padding,data:data159};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+if((typeof data159 == "number") && (isFinite(data159))){
+if(data159 < 0 || isNaN(data159)){
+const err328 = {instancePath:instancePath+"/padding",schemaPath:"#/allOf/39/then/properties/padding/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[39].then.properties.padding,data:data159};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+}
+if(Array.isArray(data159)){
+const len4 = data159.length;
+for(let i4=0; i4<len4; i4++){
+let data160 = data159[i4];
+if(!(((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160))) && (isFinite(data160)))){
+const err329 = {instancePath:instancePath+"/padding/" + i4,schemaPath:"#/allOf/39/then/properties/padding/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[39].then.properties.padding.items.type,parentSchema:schema16.allOf[39].then.properties.padding.items,data:data160};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+if((typeof data160 == "number") && (isFinite(data160))){
+if(data160 < 0 || isNaN(data160)){
+const err330 = {instancePath:instancePath+"/padding/" + i4,schemaPath:"#/allOf/39/then/properties/padding/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[39].then.properties.padding.items,data:data160};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+}
+}
+}
+}
+if(data.bias !== undefined){
+let data161 = data.bias;
+if(typeof data161 !== "boolean"){
+const err331 = {instancePath:instancePath+"/bias",schemaPath:"#/allOf/39/then/properties/bias/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema16.allOf[39].then.properties.bias.type,parentSchema:schema16.allOf[39].then.properties.bias,data:data161};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
+}
+}
+var _valid39 = _errs413 === errors;
+valid126 = _valid39;
+}
+if(!valid126){
+const err332 = {instancePath,schemaPath:"#/allOf/39/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[39].if,parentSchema:schema16.allOf[39],data};
+if(vErrors === null){
+vErrors = [err332];
+}
+else {
+vErrors.push(err332);
+}
+errors++;
+}
+const _errs437 = errors;
+let valid136 = true;
+const _errs438 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing40;
+if((data.op === undefined) && (missing40 = "op")){
+const err333 = {};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("max_pool2d" !== data.op){
+const err334 = {};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+}
+}
+}
+var _valid40 = _errs438 === errors;
+errors = _errs437;
+if(vErrors !== null){
+if(_errs437){
+vErrors.length = _errs437;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid40){
+const _errs440 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kernel === undefined){
+const err335 = {instancePath,schemaPath:"#/allOf/40/then/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema16.allOf[40].then.required,parentSchema:schema16.allOf[40].then,data};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+for(const key80 in data){
+if(!(((((((key80 === "id") || (key80 === "op")) || (key80 === "inputs")) || (key80 === "params")) || (key80 === "group")) || (key80 === "kernel")) || (key80 === "stride"))){
+const err336 = {instancePath,schemaPath:"#/allOf/40/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key80},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[40].then,data};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data163 = data.inputs;
+if(Array.isArray(data163)){
+if(data163.length > 1){
+const err337 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/40/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[40].then.properties.inputs,data:data163};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+if(data163.length < 1){
+const err338 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/40/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[40].then.properties.inputs,data:data163};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data164 = data.params;
+if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
+for(const key81 in data164){
+const err339 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/40/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key81},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[40].then.properties.params,data:data164};
+if(vErrors === null){
+vErrors = [err339];
+}
+else {
+vErrors.push(err339);
+}
+errors++;
+}
+}
+}
+if(data.kernel !== undefined){
+let data165 = data.kernel;
+if((!(((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165))) && (isFinite(data165)))) && (!(Array.isArray(data165)))){
+const err340 = {instancePath:instancePath+"/kernel",schemaPath:"#/allOf/40/then/properties/kernel/type",keyword:"type",params:{type: schema16.allOf[40].then.properties.kernel.type},message:"must be integer,array",schema:schema16.allOf[40].then.properties.kernel.type,parentSchema:schema16.allOf[40].then.properties.kernel,data:data165};
+if(vErrors === null){
+vErrors = [err340];
+}
+else {
+vErrors.push(err340);
+}
+errors++;
+}
+if((typeof data165 == "number") && (isFinite(data165))){
+if(data165 < 1 || isNaN(data165)){
+const err341 = {instancePath:instancePath+"/kernel",schemaPath:"#/allOf/40/then/properties/kernel/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[40].then.properties.kernel,data:data165};
+if(vErrors === null){
+vErrors = [err341];
+}
+else {
+vErrors.push(err341);
+}
+errors++;
+}
+}
+if(Array.isArray(data165)){
+const len5 = data165.length;
+for(let i5=0; i5<len5; i5++){
+let data166 = data165[i5];
+if(!(((typeof data166 == "number") && (!(data166 % 1) && !isNaN(data166))) && (isFinite(data166)))){
+const err342 = {instancePath:instancePath+"/kernel/" + i5,schemaPath:"#/allOf/40/then/properties/kernel/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[40].then.properties.kernel.items.type,parentSchema:schema16.allOf[40].then.properties.kernel.items,data:data166};
+if(vErrors === null){
+vErrors = [err342];
+}
+else {
+vErrors.push(err342);
+}
+errors++;
+}
+if((typeof data166 == "number") && (isFinite(data166))){
+if(data166 < 1 || isNaN(data166)){
+const err343 = {instancePath:instancePath+"/kernel/" + i5,schemaPath:"#/allOf/40/then/properties/kernel/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[40].then.properties.kernel.items,data:data166};
+if(vErrors === null){
+vErrors = [err343];
+}
+else {
+vErrors.push(err343);
+}
+errors++;
+}
+}
+}
+}
+}
+if(data.stride !== undefined){
+let data167 = data.stride;
+if((!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))) && (!(Array.isArray(data167)))){
+const err344 = {instancePath:instancePath+"/stride",schemaPath:"#/allOf/40/then/properties/stride/type",keyword:"type",params:{type: schema16.allOf[40].then.properties.stride.type},message:"must be integer,array",schema:schema16.allOf[40].then.properties.stride.type,parentSchema:schema16.allOf[40].then.properties.stride,data:data167};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+if((typeof data167 == "number") && (isFinite(data167))){
+if(data167 < 1 || isNaN(data167)){
+const err345 = {instancePath:instancePath+"/stride",schemaPath:"#/allOf/40/then/properties/stride/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[40].then.properties.stride,data:data167};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+}
+if(Array.isArray(data167)){
+const len6 = data167.length;
+for(let i6=0; i6<len6; i6++){
+let data168 = data167[i6];
+if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
+const err346 = {instancePath:instancePath+"/stride/" + i6,schemaPath:"#/allOf/40/then/properties/stride/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[40].then.properties.stride.items.type,parentSchema:schema16.allOf[40].then.properties.stride.items,data:data168};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+if((typeof data168 == "number") && (isFinite(data168))){
+if(data168 < 1 || isNaN(data168)){
+const err347 = {instancePath:instancePath+"/stride/" + i6,schemaPath:"#/allOf/40/then/properties/stride/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[40].then.properties.stride.items,data:data168};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+}
+}
+}
+}
+}
+var _valid40 = _errs440 === errors;
+valid136 = _valid40;
+}
+if(!valid136){
+const err348 = {instancePath,schemaPath:"#/allOf/40/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[40].if,parentSchema:schema16.allOf[40],data};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+const _errs454 = errors;
+let valid143 = true;
+const _errs455 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing41;
+if((data.op === undefined) && (missing41 = "op")){
+const err349 = {};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("embedding" !== data.op){
+const err350 = {};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+}
+}
+}
+var _valid41 = _errs455 === errors;
+errors = _errs454;
+if(vErrors !== null){
+if(_errs454){
+vErrors.length = _errs454;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid41){
+const _errs457 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.dim === undefined){
+const err351 = {instancePath,schemaPath:"#/allOf/41/then/required",keyword:"required",params:{missingProperty: "dim"},message:"must have required property '"+"dim"+"'",schema:schema16.allOf[41].then.required,parentSchema:schema16.allOf[41].then,data};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+for(const key82 in data){
+if(!(((((((key82 === "id") || (key82 === "op")) || (key82 === "inputs")) || (key82 === "params")) || (key82 === "group")) || (key82 === "num")) || (key82 === "dim"))){
+const err352 = {instancePath,schemaPath:"#/allOf/41/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key82},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[41].then,data};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data170 = data.inputs;
+if(Array.isArray(data170)){
+if(data170.length > 1){
+const err353 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/41/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[41].then.properties.inputs,data:data170};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+if(data170.length < 1){
+const err354 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/41/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[41].then.properties.inputs,data:data170};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data171 = data.params;
+if(data171 && typeof data171 == "object" && !Array.isArray(data171)){
+for(const key83 in data171){
+if(!(key83 === "table")){
+const err355 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/41/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key83},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[41].then.properties.params,data:data171};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+if(data171.table !== undefined){
+if(!(validate12(data171.table, {instancePath:instancePath+"/params/table",parentData:data171,parentDataProperty:"table",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+if(data.num !== undefined){
+let data173 = data.num;
+if(!(((typeof data173 == "number") && (!(data173 % 1) && !isNaN(data173))) && (isFinite(data173)))){
+const err356 = {instancePath:instancePath+"/num",schemaPath:"#/allOf/41/then/properties/num/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[41].then.properties.num.type,parentSchema:schema16.allOf[41].then.properties.num,data:data173};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+if((typeof data173 == "number") && (isFinite(data173))){
+if(data173 < 1 || isNaN(data173)){
+const err357 = {instancePath:instancePath+"/num",schemaPath:"#/allOf/41/then/properties/num/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[41].then.properties.num,data:data173};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+}
+}
+if(data.dim !== undefined){
+let data174 = data.dim;
+if(!(((typeof data174 == "number") && (!(data174 % 1) && !isNaN(data174))) && (isFinite(data174)))){
+const err358 = {instancePath:instancePath+"/dim",schemaPath:"#/allOf/41/then/properties/dim/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[41].then.properties.dim.type,parentSchema:schema16.allOf[41].then.properties.dim,data:data174};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+if((typeof data174 == "number") && (isFinite(data174))){
+if(data174 < 1 || isNaN(data174)){
+const err359 = {instancePath:instancePath+"/dim",schemaPath:"#/allOf/41/then/properties/dim/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[41].then.properties.dim,data:data174};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+}
+}
+}
+var _valid41 = _errs457 === errors;
+valid143 = _valid41;
+}
+if(!valid143){
+const err360 = {instancePath,schemaPath:"#/allOf/41/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[41].if,parentSchema:schema16.allOf[41],data};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+const _errs468 = errors;
+let valid147 = true;
+const _errs469 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing42;
+if((data.op === undefined) && (missing42 = "op")){
+const err361 = {};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("attention" !== data.op){
+const err362 = {};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+}
+}
+var _valid42 = _errs469 === errors;
+errors = _errs468;
+if(vErrors !== null){
+if(_errs468){
+vErrors.length = _errs468;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid42){
+const _errs471 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key84 in data){
+if(!((((((key84 === "id") || (key84 === "op")) || (key84 === "inputs")) || (key84 === "params")) || (key84 === "group")) || (key84 === "causal"))){
+const err363 = {instancePath,schemaPath:"#/allOf/42/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key84},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[42].then,data};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data176 = data.inputs;
+if(Array.isArray(data176)){
+if(data176.length > 4){
+const err364 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/42/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 4},message:"must NOT have more than 4 items",schema:4,parentSchema:schema16.allOf[42].then.properties.inputs,data:data176};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+if(data176.length < 3){
+const err365 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/42/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 3},message:"must NOT have fewer than 3 items",schema:3,parentSchema:schema16.allOf[42].then.properties.inputs,data:data176};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data177 = data.params;
+if(data177 && typeof data177 == "object" && !Array.isArray(data177)){
+for(const key85 in data177){
+const err366 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/42/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key85},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[42].then.properties.params,data:data177};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+}
+}
+if(data.causal !== undefined){
+let data178 = data.causal;
+if(typeof data178 !== "boolean"){
+const err367 = {instancePath:instancePath+"/causal",schemaPath:"#/allOf/42/then/properties/causal/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema16.allOf[42].then.properties.causal.type,parentSchema:schema16.allOf[42].then.properties.causal,data:data178};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+}
+}
+var _valid42 = _errs471 === errors;
+valid147 = _valid42;
+}
+if(!valid147){
+const err368 = {instancePath,schemaPath:"#/allOf/42/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[42].if,parentSchema:schema16.allOf[42],data};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+const _errs479 = errors;
+let valid150 = true;
+const _errs480 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing43;
+if((data.op === undefined) && (missing43 = "op")){
+const err369 = {};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("split" !== data.op){
+const err370 = {};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+}
+}
+}
+var _valid43 = _errs480 === errors;
+errors = _errs479;
+if(vErrors !== null){
+if(_errs479){
+vErrors.length = _errs479;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid43){
+const _errs482 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.sizes === undefined){
+const err371 = {instancePath,schemaPath:"#/allOf/43/then/required",keyword:"required",params:{missingProperty: "sizes"},message:"must have required property '"+"sizes"+"'",schema:schema16.allOf[43].then.required,parentSchema:schema16.allOf[43].then,data};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+for(const key86 in data){
+if(!((((((((key86 === "id") || (key86 === "op")) || (key86 === "inputs")) || (key86 === "params")) || (key86 === "group")) || (key86 === "sizes")) || (key86 === "axis")) || (key86 === "names"))){
+const err372 = {instancePath,schemaPath:"#/allOf/43/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key86},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[43].then,data};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data180 = data.inputs;
+if(Array.isArray(data180)){
+if(data180.length > 1){
+const err373 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/43/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[43].then.properties.inputs,data:data180};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+if(data180.length < 1){
+const err374 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/43/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[43].then.properties.inputs,data:data180};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data181 = data.params;
+if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
+for(const key87 in data181){
+const err375 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/43/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key87},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[43].then.properties.params,data:data181};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+}
+if(data.sizes !== undefined){
+let data182 = data.sizes;
+if(Array.isArray(data182)){
+const len7 = data182.length;
+for(let i7=0; i7<len7; i7++){
+let data183 = data182[i7];
+if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
+const err376 = {instancePath:instancePath+"/sizes/" + i7,schemaPath:"#/allOf/43/then/properties/sizes/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[43].then.properties.sizes.items.type,parentSchema:schema16.allOf[43].then.properties.sizes.items,data:data183};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+if((typeof data183 == "number") && (isFinite(data183))){
+if(data183 < 1 || isNaN(data183)){
+const err377 = {instancePath:instancePath+"/sizes/" + i7,schemaPath:"#/allOf/43/then/properties/sizes/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema16.allOf[43].then.properties.sizes.items,data:data183};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err378 = {instancePath:instancePath+"/sizes",schemaPath:"#/allOf/43/then/properties/sizes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.allOf[43].then.properties.sizes.type,parentSchema:schema16.allOf[43].then.properties.sizes,data:data182};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+}
+if(data.axis !== undefined){
+let data184 = data.axis;
+if(!(((typeof data184 == "number") && (!(data184 % 1) && !isNaN(data184))) && (isFinite(data184)))){
+const err379 = {instancePath:instancePath+"/axis",schemaPath:"#/allOf/43/then/properties/axis/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema16.allOf[43].then.properties.axis.type,parentSchema:schema16.allOf[43].then.properties.axis,data:data184};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+}
+if(data.names !== undefined){
+let data185 = data.names;
+if(Array.isArray(data185)){
+if(data185.length < 1){
+const err380 = {instancePath:instancePath+"/names",schemaPath:"#/allOf/43/then/properties/names/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[43].then.properties.names,data:data185};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+const len8 = data185.length;
+for(let i8=0; i8<len8; i8++){
+let data186 = data185[i8];
+if(typeof data186 === "string"){
+if(func4(data186) < 1){
+const err381 = {instancePath:instancePath+"/names/" + i8,schemaPath:"#/allOf/43/then/properties/names/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema16.allOf[43].then.properties.names.items,data:data186};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+}
+else {
+const err382 = {instancePath:instancePath+"/names/" + i8,schemaPath:"#/allOf/43/then/properties/names/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.allOf[43].then.properties.names.items.type,parentSchema:schema16.allOf[43].then.properties.names.items,data:data186};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+}
+else {
+const err383 = {instancePath:instancePath+"/names",schemaPath:"#/allOf/43/then/properties/names/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.allOf[43].then.properties.names.type,parentSchema:schema16.allOf[43].then.properties.names,data:data185};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+}
+}
+var _valid43 = _errs482 === errors;
+valid150 = _valid43;
+}
+if(!valid150){
+const err384 = {instancePath,schemaPath:"#/allOf/43/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[43].if,parentSchema:schema16.allOf[43],data};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+const _errs498 = errors;
+let valid157 = true;
+const _errs499 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing44;
+if((data.op === undefined) && (missing44 = "op")){
+const err385 = {};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+else {
+if(data.op !== undefined){
+if("dropout" !== data.op){
+const err386 = {};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+}
+}
+var _valid44 = _errs499 === errors;
+errors = _errs498;
+if(vErrors !== null){
+if(_errs498){
+vErrors.length = _errs498;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid44){
+const _errs501 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key88 in data){
+if(!((((((key88 === "id") || (key88 === "op")) || (key88 === "inputs")) || (key88 === "params")) || (key88 === "group")) || (key88 === "p"))){
+const err387 = {instancePath,schemaPath:"#/allOf/44/then/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key88},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[44].then,data};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data188 = data.inputs;
+if(Array.isArray(data188)){
+if(data188.length > 1){
+const err388 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/44/then/properties/inputs/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items",schema:1,parentSchema:schema16.allOf[44].then.properties.inputs,data:data188};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+if(data188.length < 1){
+const err389 = {instancePath:instancePath+"/inputs",schemaPath:"#/allOf/44/then/properties/inputs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema16.allOf[44].then.properties.inputs,data:data188};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+}
+}
+if(data.params !== undefined){
+let data189 = data.params;
+if(data189 && typeof data189 == "object" && !Array.isArray(data189)){
+for(const key89 in data189){
+const err390 = {instancePath:instancePath+"/params",schemaPath:"#/allOf/44/then/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key89},message:"must NOT have additional properties",schema:false,parentSchema:schema16.allOf[44].then.properties.params,data:data189};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+}
+}
+if(data.p !== undefined){
+let data190 = data.p;
+if((typeof data190 == "number") && (isFinite(data190))){
+if(data190 < 0 || isNaN(data190)){
+const err391 = {instancePath:instancePath+"/p",schemaPath:"#/allOf/44/then/properties/p/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema16.allOf[44].then.properties.p,data:data190};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+if(data190 >= 1 || isNaN(data190)){
+const err392 = {instancePath:instancePath+"/p",schemaPath:"#/allOf/44/then/properties/p/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1",schema:1,parentSchema:schema16.allOf[44].then.properties.p,data:data190};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+}
+else {
+const err393 = {instancePath:instancePath+"/p",schemaPath:"#/allOf/44/then/properties/p/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema16.allOf[44].then.properties.p.type,parentSchema:schema16.allOf[44].then.properties.p,data:data190};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+}
+}
+var _valid44 = _errs501 === errors;
+valid157 = _valid44;
+}
+if(!valid157){
+const err394 = {instancePath,schemaPath:"#/allOf/44/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema16.allOf[44].if,parentSchema:schema16.allOf[44],data};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err395 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema16.required,parentSchema:schema16,data};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+if(data.op === undefined){
+const err396 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'",schema:schema16.required,parentSchema:schema16,data};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+if(data.id !== undefined){
+let data191 = data.id;
+if(typeof data191 === "string"){
+if(!pattern0.test(data191)){
+const err397 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[^.:]+$"},message:"must match pattern \""+"^[^.:]+$"+"\"",schema:"^[^.:]+$",parentSchema:schema16.properties.id,data:data191};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+}
+else {
+const err398 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.properties.id.type,parentSchema:schema16.properties.id,data:data191};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+}
+if(data.op !== undefined){
+let data192 = data.op;
+if(typeof data192 !== "string"){
+const err399 = {instancePath:instancePath+"/op",schemaPath:"#/properties/op/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.properties.op.type,parentSchema:schema16.properties.op,data:data192};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+if(data.inputs !== undefined){
+let data193 = data.inputs;
+if(Array.isArray(data193)){
+const len9 = data193.length;
+for(let i9=0; i9<len9; i9++){
+let data194 = data193[i9];
+if(typeof data194 !== "string"){
+const err400 = {instancePath:instancePath+"/inputs/" + i9,schemaPath:"#/properties/inputs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.properties.inputs.items.type,parentSchema:schema16.properties.inputs.items,data:data194};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+}
+}
+else {
+const err401 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema16.properties.inputs.type,parentSchema:schema16.properties.inputs,data:data193};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+}
+if(data.params !== undefined){
+let data195 = data.params;
+if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
+for(const key90 in data195){
+if(!(validate12(data195[key90], {instancePath:instancePath+"/params/" + key90.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data195,parentDataProperty:key90,rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err402 = {instancePath:instancePath+"/params",schemaPath:"#/properties/params/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema16.properties.params.type,parentSchema:schema16.properties.params,data:data195};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+if(data.group !== undefined){
+let data197 = data.group;
+if(typeof data197 === "string"){
+if(!pattern2.test(data197)){
+const err403 = {instancePath:instancePath+"/group",schemaPath:"#/properties/group/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema16.properties.group,data:data197};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+else {
+const err404 = {instancePath:instancePath+"/group",schemaPath:"#/properties/group/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.properties.group.type,parentSchema:schema16.properties.group,data:data197};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+}
+}
+else {
+const err405 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema16.type,parentSchema:schema16,data};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
 }
 errors++;
 }
@@ -3985,7 +6397,7 @@ let data1 = data0[i0];
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 if(data1.op !== undefined){
 let data2 = data1.op;
-if(!(((((((((((((((((((((((((((data2 === "linear") || (data2 === "matmul")) || (data2 === "add")) || (data2 === "sub")) || (data2 === "mul")) || (data2 === "relu")) || (data2 === "leaky_relu")) || (data2 === "sigmoid")) || (data2 === "tanh")) || (data2 === "exp")) || (data2 === "log")) || (data2 === "softplus")) || (data2 === "softmax")) || (data2 === "log_softmax")) || (data2 === "cross_entropy")) || (data2 === "softmax_cross_entropy")) || (data2 === "nll")) || (data2 === "mse")) || (data2 === "sum")) || (data2 === "mean")) || (data2 === "reshape")) || (data2 === "transpose")) || (data2 === "concat")) || (data2 === "layer_norm")) || (data2 === "batch_norm")) || (data2 === "conv2d")) || (data2 === "max_pool2d"))){
+if(!(((((((((((((((((((((((((((((((((((((((((((((data2 === "linear") || (data2 === "matmul")) || (data2 === "add")) || (data2 === "sub")) || (data2 === "mul")) || (data2 === "div")) || (data2 === "maximum")) || (data2 === "minimum")) || (data2 === "relu")) || (data2 === "leaky_relu")) || (data2 === "sigmoid")) || (data2 === "tanh")) || (data2 === "exp")) || (data2 === "log")) || (data2 === "softplus")) || (data2 === "gelu")) || (data2 === "silu")) || (data2 === "elu")) || (data2 === "sqrt")) || (data2 === "abs")) || (data2 === "pow")) || (data2 === "scale")) || (data2 === "clamp")) || (data2 === "where")) || (data2 === "softmax")) || (data2 === "log_softmax")) || (data2 === "cross_entropy")) || (data2 === "softmax_cross_entropy")) || (data2 === "nll")) || (data2 === "mse")) || (data2 === "sum")) || (data2 === "mean")) || (data2 === "reshape")) || (data2 === "transpose")) || (data2 === "concat")) || (data2 === "slice")) || (data2 === "layer_norm")) || (data2 === "batch_norm")) || (data2 === "rms_norm")) || (data2 === "conv2d")) || (data2 === "max_pool2d")) || (data2 === "embedding")) || (data2 === "attention")) || (data2 === "split")) || (data2 === "dropout"))){
 const err1 = {instancePath:instancePath+"/nodes/" + i0+"/op",schemaPath:"#/definitions/builtinOp/enum",keyword:"enum",params:{allowedValues: schema12.enum},message:"must be equal to one of the allowed values",schema:schema12.enum,parentSchema:schema12,data:data2};
 if(vErrors === null){
 vErrors = [err1];
@@ -4103,7 +6515,7 @@ for(const key1 in data6){
 const _errs17 = errors;
 if(typeof key1 === "string"){
 if(!pattern0.test(key1)){
-const err10 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[^.]+$"},message:"must match pattern \""+"^[^.]+$"+"\"",schema:"^[^.]+$",parentSchema:schema11.properties.inputs.propertyNames,data:key1,propertyName:key1};
+const err10 = {instancePath:instancePath+"/inputs",schemaPath:"#/properties/inputs/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[^.:]+$"},message:"must match pattern \""+"^[^.:]+$"+"\"",schema:"^[^.:]+$",parentSchema:schema11.properties.inputs.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err10];
 }

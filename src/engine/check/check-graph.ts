@@ -1,5 +1,5 @@
 /** The whole check of a built graph: forward, backprop, the local checks, end to end, the report. */
-import { backward, forward, type Graph } from "../graph.js";
+import { backward, forward, inputView, type Graph } from "../graph.js";
 import type { GradientReport, NodeReport, Report, Status } from "../../shared/report.js";
 import { checkEndToEnd } from "./end-to-end.js";
 import { refuseOversizedJacobians } from "./memory.js";
@@ -18,12 +18,12 @@ export function checkGraph(graph: Graph, options: Partial<CheckOptions> = {}): R
   const progress = throttle(opts.onProgress);
 
   if (opts.local) refuseOversizedJacobians(graph, opts);
-  const { values, loss } = forward(graph);
-  const grads = backward(graph, values);
+  const { values, loss, saved } = forward(graph);
+  const grads = backward(graph, values, saved);
   const nonFinite = firstNonFinite(graph, values);
 
   const tLocal = performance.now();
-  const nodes = checkNodes({ graph, values, opts, seed, nonFinite, notes }, progress);
+  const nodes = checkNodes({ graph, values, saved, opts, seed, nonFinite, notes }, progress);
   const localMs = performance.now() - tLocal;
 
   const tE2E = performance.now();
@@ -54,7 +54,7 @@ function assemble(graph: Graph, opts: CheckOptions, f: Findings, time: { t0: num
     mode: opts.mode === "auto" ? (gradients.some((g) => g.sampled) ? "sampled" : "exhaustive") : opts.mode,
     rtol: opts.rtol, atol: opts.atol, step: opts.step, loss: finite(f.loss), output: graph.output,
     ...(graph.projection ? { reduction: "seeded random projection" } : {}),
-    inputs: graph.inputs.map((i) => ({ id: i.id, shape: i.shape, ...(i.classes !== undefined ? { classes: i.classes } : {}) })),
+    inputs: graph.inputs.map(inputView),
     nodes, gradients, counts, notes,
     timings: { totalMs: performance.now() - time.t0, localMs: time.localMs, endToEndMs: time.endToEndMs },
   };

@@ -4,7 +4,7 @@
  * that reaches the loss: every entry, a seeded sample, or (fast mode) one
  * random direction ⟨∇L, v⟩.
  */
-import { backward, feedsOutput, type Graph } from "../graph.js";
+import { backward, feedsOutput, isDifferentiable, type Graph } from "../graph.js";
 import { directionalStatus, roundingNoise, type Tolerance } from "../compare.js";
 import { diagnose } from "../diagnose.js";
 import type { EndToEndEvaluator } from "../evaluate.js";
@@ -76,7 +76,7 @@ function targetsOf(graph: Graph, grads: EndToEndRun["grads"]): Target[] {
   const targets: Target[] = [];
   for (const node of graph.nodes)
     for (const [p, t] of Object.entries(node.params)) targets.push({ name: paramName(node.id, p), node: node.id, param: p, tensor: t, analytic: grads.params.get(paramName(node.id, p)) });
-  for (const inp of graph.inputs) if (inp.classes === undefined) targets.push({ name: inp.id, tensor: inp.value, analytic: grads.values.get(inp.id) });
+  for (const inp of graph.inputs) if (isDifferentiable(inp)) targets.push({ name: inp.id, tensor: inp.value, analytic: grads.values.get(inp.id) });
   return targets;
 }
 

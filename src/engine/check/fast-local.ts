@@ -3,7 +3,7 @@ import { directionalStatus, relError, roundingNoise, withNoise, type Tolerance }
 import { diagnose } from "../diagnose.js";
 import type { JacobianReport } from "../../shared/report.js";
 import type { Tensor } from "../tensor.js";
-import { forwardWith, type LocalCheck, type Wrt } from "./local-node.js";
+import { forwardWith, ofWhat, type LocalCheck, type Wrt } from "./local-node.js";
 import { finite, maxAbs } from "./summary.js";
 import { diagnosisHintsOf } from "../ops/index.js";
 
@@ -35,10 +35,10 @@ export function fastLocal(check: LocalCheck, w: Wrt, u: Tensor, uJ: Tensor | nul
   const status = directionalStatus({ analytic: [a], numeric: [n], ahead: [up], behind: [down] }, 0, withNoise(tol, roundingNoise(fMax, maxAbs(w.tensor.data), n, h)));
   const rel = relError(a, n, tol);
   const report: JacobianReport = {
-    wrt: w.name, kind: w.kind, rows: R, cols: C, outputShape: output.shape, wrtShape: w.tensor.shape, sampled: true,
+    wrt: w.name, kind: w.kind, ...(check.of ? { output: check.of.name } : {}), rows: R, cols: C, outputShape: output.shape, wrtShape: w.tensor.shape, sampled: true,
     rowIndices: [], colIndices: [], analytic: [], numeric: [], checked: 1, status, maxRelError: finite(rel),
     worst: [{ index: [], analytic: a, numeric: n, relError: finite(rel), status }],
   };
-  if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${node.id}/∂${w.name})v`, hints: diagnosisHintsOf(node.op) }, tol);
+  if (status === "fail") report.diagnosis = diagnose({ analytic: [a], numeric: [n], wrtShape: w.tensor.shape, what: `uᵀ(∂${ofWhat(check)}/∂${w.name})v`, hints: diagnosisHintsOf(node.op) }, tol);
   return report;
 }

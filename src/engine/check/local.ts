@@ -10,7 +10,7 @@ import { DISPLAY_LIMIT } from "../limits.js";
 import { diagnose } from "../diagnose.js";
 import type { JacobianReport } from "../../shared/report.js";
 import { fastLocal } from "./fast-local.js";
-import { backwardOf, batchOf, forwardWith, gradOf, wrtsOf, type LocalCheck, type Wrt } from "./local-node.js";
+import { backwardOf, batchOf, forwardWith, gradOf, ofWhat, wrtsOf, type LocalCheck, type Wrt } from "./local-node.js";
 import { probeUpstream } from "./reentrancy.js";
 import { range, summarise } from "./summary.js";
 import { diagnosisHintsOf } from "../ops/index.js";
@@ -127,7 +127,7 @@ function jacobianReport(check: LocalCheck, p: JacobianPlan, arows: AnalyticRows)
   for (let i = 0; i < nr; i++) for (let j = 0; j < nc; j++) { rowOf[i * nc + j] = rows[i]; colOf[i * nc + j] = cols[j]; }
   const summary = summarise({ analytic: A, ...numeric }, tol, (k) => [rowOf[k], colOf[k]]);
   const report: JacobianReport = {
-    wrt: w.name, kind: w.kind, rows: R, cols: C, outputShape: output.shape, wrtShape: w.tensor.shape, sampled,
+    wrt: w.name, kind: w.kind, ...(check.of ? { output: check.of.name } : {}), rows: R, cols: C, outputShape: output.shape, wrtShape: w.tensor.shape, sampled,
     rowIndices: rows, colIndices: cols,
     analytic: nr * nc <= DISPLAY_LIMIT ? Array.from(A) : [], numeric: nr * nc <= DISPLAY_LIMIT ? Array.from(N) : [],
     checked: nr * nc, status: summary.status, maxRelError: summary.maxRelError, worst: summary.worst,
@@ -135,7 +135,7 @@ function jacobianReport(check: LocalCheck, p: JacobianPlan, arows: AnalyticRows)
   if (summary.status === "fail") {
     report.diagnosis = diagnose({
       analytic: A, numeric: N, rows: rowOf, cols: colOf, outputShape: output.shape, wrtShape: w.tensor.shape,
-      what: `∂${node.id}/∂${w.name}`, hints: diagnosisHintsOf(node.op), batch: batchOf(inputs),
+      what: `∂${ofWhat(check)}/∂${w.name}`, hints: diagnosisHintsOf(node.op), batch: batchOf(inputs),
     }, tol);
   }
   return report;

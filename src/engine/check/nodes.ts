@@ -1,10 +1,10 @@
 /** The local checks of every node of a graph, each as a NodeReport. */
-import type { Graph, GraphNode } from "../graph.js";
+import { outputsView, type Graph, type GraphNode } from "../graph.js";
 import { worstStatus } from "../compare.js";
 import { Rng, deriveSeed } from "../random.js";
 import type { NodeReport } from "../../shared/report.js";
 import type { Tensor } from "../tensor.js";
-import { localJacobians } from "./local.js";
+import { nodeJacobians, outputsDiagnosis } from "./outputs.js";
 import type { NonFinite } from "./non-finite.js";
 import type { CheckOptions } from "./options.js";
 import type { Progress } from "./progress.js";
@@ -12,8 +12,9 @@ import type { Progress } from "./progress.js";
 /** What the local checks of one graph share. */
 export interface LocalRun {
   graph: Graph;
-  /** The forward pass's values. */
+  /** The forward pass's values, and what each node's forward saved (by node id). */
   values: Map<string, Tensor>;
+  saved?: ReadonlyMap<string, unknown>;
   opts: CheckOptions;
   seed: number;
   nonFinite?: NonFinite;
@@ -33,7 +34,7 @@ function nodeReport(run: LocalRun, node: GraphNode): NodeReport {
   const { values, nonFinite, opts } = run;
   const base: NodeReport = {
     id: node.id, op: node.op.name, status: "skipped", maxRelError: 0, inputs: node.inputs, inputShapes: node.inputShapes,
-    outputShape: node.outputShape, params: Object.entries(node.params).map(([name, t]) => ({ name, shape: t.shape, size: t.data.length })),
+    outputShape: node.outputShape, ...outputsView(node), params: Object.entries(node.params).map(([name, t]) => ({ name, shape: t.shape, size: t.data.length })),
     jacobians: [],
     ...(node.group !== undefined ? { group: node.group } : {}),
   };
@@ -49,12 +50,17 @@ function nodeReport(run: LocalRun, node: GraphNode): NodeReport {
     base.message = `not checked: its input '${fed}' holds non-finite values (they first appear at ${nonFinite!.node})`;
     return base;
   }
-  const { jacobians, reentrancy } = localJacobians({ node, inputs, output: values.get(node.id)!, opts, rng: new Rng(deriveSeed(run.seed, `local:${node.id}`)) });
+  const out = { outputs: node.outputValues.map((v) => values.get(v)!), saved: run.saved?.get(node.id) };
+  const rngFor = (output?: string) => new Rng(deriveSeed(run.seed, output === undefined ? `local:${node.id}` : `local:${node.id}:${output}`));
+  const { jacobians, reentrancy } = nodeJacobians(node, inputs, out, opts, rngFor);
   base.jacobians = jacobians;
   base.status = worstStatus(jacobians.map((j) => j.status));
   base.maxRelError = Math.max(0, ...jacobians.map((j) => j.maxRelError));
   const failing = jacobians.find((j) => j.status === "fail");
-  if (failing?.diagnosis) base.diagnosis = failing.diagnosis;
+  if (node.outputNames) {
+    const diagnosis = outputsDiagnosis(jacobians);
+    if (diagnosis) base.diagnosis = diagnosis;
+  } else if (failing?.diagnosis) base.diagnosis = failing.diagnosis;
   if (nonFinite?.node === node.id) {
     base.status = "fail";
     base.diagnosis = { kind: "non-finite", detail: nonFinite.detail };

@@ -1,25 +1,32 @@
 /** The local check of one op, outside any graph (the op tests use this). */
-import type { GraphNode } from "../graph.js";
-import { runForward } from "../graph.js";
+import { callForward, declaredOutputs } from "../graph.js";
 import type { Attrs, OpDef } from "../op.js";
 import { Rng } from "../random.js";
 import type { JacobianReport } from "../../shared/report.js";
 import type { Tensor } from "../tensor.js";
-import { localJacobians } from "./local.js";
 import { DEFAULT_OPTIONS, type CheckOptions } from "./options.js";
+import { nodeJacobians } from "./outputs.js";
 
+/**
+ * Every local Jacobian of `op` at these inputs: per input and parameter, and for a
+ * multi-output op per output too (each report's `output`). The forward's `rng` is
+ * seeded with `options.seed` (default 0), the same on every call.
+ */
 export function checkOpLocal(
   op: OpDef,
   ctx: { inputs: Tensor[]; params?: Record<string, Tensor>; attrs?: Attrs; labelInputs?: number[] },
   options: Partial<CheckOptions> = {},
 ): JacobianReport[] {
   const opts = { ...DEFAULT_OPTIONS, ...options };
+  const attrs = ctx.attrs ?? {};
+  const outputNames = declaredOutputs(op, attrs);
   const node = {
-    id: op.name, op, attrs: ctx.attrs ?? {}, params: ctx.params ?? {},
+    id: op.name, op, attrs, params: ctx.params ?? {},
     inputs: ctx.inputs.map((_, k) => `input${k + 1}`),
-    labelInputs: new Set([...(ctx.labelInputs ?? []), ...(op.labelInputs ?? [])]),
+    labelInputs: new Set([...(ctx.labelInputs ?? []), ...(op.labelInputs ?? []), ...(op.idInputs ?? [])]),
+    ...(outputNames ? { outputNames } : {}),
+    rngSeed: opts.seed ?? 0,
   };
-  const values = new Map(ctx.inputs.map((t, k) => [`input${k + 1}`, t]));
-  const output = runForward(node as GraphNode, values);
-  return localJacobians({ node, inputs: ctx.inputs, output, opts, rng: new Rng(opts.seed ?? 0) }).jacobians;
+  const out = callForward(node, ctx.inputs);
+  return nodeJacobians(node, ctx.inputs, out, opts, () => new Rng(opts.seed ?? 0)).jacobians;
 }

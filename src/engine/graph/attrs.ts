@@ -35,16 +35,39 @@ export function buildAttrs(op: OpDef, node: NodeSpec, i: number): Attrs {
 /** `path` ends with the attribute's key. */
 function checkAttr(op: OpDef, spec: AttrSpec, v: unknown, path: SpecPath): void {
   const key = path[path.length - 1];
-  const isInt = (x: unknown) => typeof x === "number" && Number.isInteger(x) && (spec.min === undefined || x >= spec.min);
-  const bound = spec.min !== undefined ? (spec.min === 1 ? "a positive integer" : `an integer ≥ ${spec.min}`) : "an integer";
+  const inRange = (x: number) => (spec.min === undefined || x >= spec.min) && (spec.max === undefined || (spec.maxExclusive ? x < spec.max : x <= spec.max));
+  const isInt = (x: unknown) => typeof x === "number" && Number.isInteger(x) && inRange(x);
+  const isString = (x: unknown) => typeof x === "string" && x !== "" && (spec.oneOf === undefined || spec.oneOf.includes(x));
+  const bound = intBound(spec);
   let ok: boolean;
   let want: string;
   switch (spec.type) {
     case "int": ok = isInt(v); want = bound; break;
-    case "number": ok = typeof v === "number" && Number.isFinite(v) && (spec.min === undefined || v >= spec.min); want = "a number"; break;
+    case "number": ok = typeof v === "number" && Number.isFinite(v) && inRange(v); want = numberBound(spec); break;
     case "bool": ok = typeof v === "boolean"; want = "true or false"; break;
     case "int[]": ok = Array.isArray(v) && v.every(isInt); want = `an array of ${bound.replace(/^an? /, "")}s`; break;
     case "int|int[]": ok = isInt(v) || (Array.isArray(v) && v.length > 0 && v.every(isInt)); want = `${bound} or an array of them`; break;
+    case "string": ok = isString(v); want = stringWant(spec); break;
+    case "string[]": ok = Array.isArray(v) && v.length > 0 && v.every(isString); want = `a non-empty array of ${spec.oneOf ? `strings from ${spec.oneOf.map((s) => JSON.stringify(s)).join(", ")}` : "non-empty strings"}`; break;
   }
   if (!ok) throw new NetworkError(`${op.name} attribute "${key}" must be ${want}, got ${short(v)}`, path);
+}
+
+function intBound(spec: AttrSpec): string {
+  if (spec.max !== undefined) return `an integer in ${rangeText(spec)}`;
+  return spec.min !== undefined ? (spec.min === 1 ? "a positive integer" : `an integer ≥ ${spec.min}`) : "an integer";
+}
+
+function numberBound(spec: AttrSpec): string {
+  if (spec.max !== undefined) return `a number in ${rangeText(spec)}`;
+  return spec.min !== undefined ? `a number ≥ ${spec.min}` : "a number";
+}
+
+/** "[0, 1)", "(−∞, 5]" */
+function rangeText(spec: AttrSpec): string {
+  return `${spec.min === undefined ? "(−∞" : `[${spec.min}`}, ${spec.max}${spec.maxExclusive ? ")" : "]"}`;
+}
+
+function stringWant(spec: AttrSpec): string {
+  return spec.oneOf ? `one of ${spec.oneOf.map((s) => JSON.stringify(s)).join(", ")}` : "a non-empty string";
 }

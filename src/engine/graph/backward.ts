@@ -1,13 +1,15 @@
 /**
  * Backpropagation: a reverse walk of the topological order, each node's
  * backward is upstream × local, gradients accumulating with += where a value
- * feeds several nodes (as in micrograd). What a user's backward or jacobian
- * returns is checked before it is used.
+ * feeds several nodes (as in micrograd). A multi-output node's backward gets
+ * ∂L/∂ each output (a zero tensor for one nothing uses) and what its forward
+ * saved. What a user's backward or jacobian returns is checked before it is used.
  */
 import { isTensor, sameShape, shapeText, sizeOf, tensor, type Tensor } from "../tensor.js";
-import type { BackwardResult, JacobianResult } from "../op.js";
+import type { BackwardResult, ForwardRng, JacobianResult } from "../op.js";
 import type { Graph, GraphNode } from "./types.js";
 import { describeValue, UserOpError } from "./user-op.js";
+import { callForward } from "./run-node.js";
 import { paramName } from "../../shared/names.js";
 
 export interface Gradients {
@@ -17,8 +19,14 @@ export interface Gradients {
   params: Map<string, Tensor>;
 }
 
-/** Backpropagation: the reverse topological walk, each node's backward is upstream × local. */
-export function backward(graph: Graph, values: Map<string, Tensor>): Gradients {
+/**
+ * Backpropagation: the reverse topological walk, each node's backward is upstream × local.
+ * `values` and `saved`: what the forward pass gave (ForwardResult) — a node whose forward
+ * saved something gets it back here. Without `saved`, each node's forward is run again at
+ * its values to get what it saves (the same rng stream, so the same mask): correct, one
+ * forward pass slower.
+ */
+export function backward(graph: Graph, values: Map<string, Tensor>, saved?: ReadonlyMap<string, unknown>): Gradients {
   const grads = new Map<string, Tensor>();
   const paramGrads = new Map<string, Tensor>();
   const out = values.get(graph.output)!;
@@ -33,9 +41,14 @@ export function backward(graph: Graph, values: Map<string, Tensor>): Gradients {
   };
   for (let n = graph.nodes.length - 1; n >= 0; n--) {
     const node = graph.nodes[n];
-    const gradOutput = grads.get(node.id);
-    if (!gradOutput) continue; // does not feed the loss
-    const result = runBackward(node, { inputs: node.inputs.map((i) => values.get(i)!), params: node.params, output: values.get(node.id)!, gradOutput });
+    const upstream = node.outputValues.map((v) => grads.get(v));
+    if (upstream.every((g) => !g)) continue; // does not feed the loss
+    const outputs = node.outputValues.map((v) => values.get(v)!);
+    const gradOutputs = upstream.map((g, k) => g ?? tensor(outputs[k].shape)); // an output nothing uses: ∂L/∂it = 0
+    const result = runBackward(node, {
+      inputs: node.inputs.map((i) => values.get(i)!), params: node.params, output: outputs[0], gradOutput: gradOutputs[0],
+      ...(node.outputNames ? { outputs, gradOutputs } : {}), saved: saved ? saved.get(node.id) : callForward(node, node.inputs.map((i) => values.get(i)!)).saved,
+    });
     node.inputs.forEach((name, k) => {
       const g = result.inputs[k];
       if (g) accumulate(name, g);
@@ -49,8 +62,14 @@ export function backward(graph: Graph, values: Map<string, Tensor>): Gradients {
 export interface BackwardCall {
   inputs: Tensor[];
   params: Record<string, Tensor>;
+  /** The (first) output and ∂L/∂ it. */
   output: Tensor;
   gradOutput: Tensor;
+  /** A multi-output node: every output and ∂L/∂ each, in the op's order. */
+  outputs?: Tensor[];
+  gradOutputs?: Tensor[];
+  /** What the forward at the same point saved. */
+  saved?: unknown;
 }
 
 export interface CheckedBackward {
@@ -58,7 +77,7 @@ export interface CheckedBackward {
   params: Record<string, Tensor>;
 }
 
-type BackwardNode = Pick<GraphNode, "id" | "op" | "attrs" | "labelInputs">;
+type BackwardNode = Pick<GraphNode, "id" | "op" | "attrs" | "labelInputs" | "outputNames">;
 
 /**
  * A node's backward (or its jacobian turned into a vector–Jacobian product),
@@ -72,14 +91,20 @@ export function runBackward(node: BackwardNode, call: BackwardCall): CheckedBack
 /** What the op's backward returned, or the products gradOutput · J of what its jacobian returned. */
 function rawGradients(node: BackwardNode, call: BackwardCall, where: string): BackwardResult {
   const op = node.op;
-  const { inputs, params, output, gradOutput } = call;
+  const { inputs, params, output, gradOutput, saved } = call;
   if (op.backward) {
-    const raw = op.backward({ inputs, params, attrs: node.attrs, output, gradOutput }) as BackwardResult;
+    const byName = (what: string, ts: Tensor[] | undefined) => namedOutputs(node, where, what, ts);
+    const raw = op.backward({ inputs, params, attrs: node.attrs, output, gradOutput, outputs: byName("outputs", call.outputs), gradOutputs: byName("gradOutputs", call.gradOutputs), saved }) as BackwardResult;
     if (typeof raw !== "object" || raw === null) throw new UserOpError(`${where}: backward must return { inputs?: [...], params?: {...} }, got ${describeValue(raw)}`);
+    if (raw.inputs !== undefined && !Array.isArray(raw.inputs))
+      throw new UserOpError(`${where}: backward must return inputs as an array, one gradient per input in order (null for one with none), got ${describeValue(raw.inputs)}`);
+    if (raw.params !== undefined && (typeof raw.params !== "object" || raw.params === null || Array.isArray(raw.params)))
+      throw new UserOpError(`${where}: backward must return params as an object { name: gradient }, got ${describeValue(raw.params)}`);
     return raw;
   }
+  if (node.outputNames) throw new UserOpError(`${where}: a multi-output op needs a backward (a jacobian is for ops with one output)`);
   if (op.jacobian) {
-    const jac = op.jacobian({ inputs, params, attrs: node.attrs, output });
+    const jac = op.jacobian({ inputs, params, attrs: node.attrs, output, saved, rng: noRng(where) });
     if (typeof jac !== "object" || jac === null) throw new UserOpError(`${where}: jacobian must return { inputs?: [...], params?: {...} }, got ${describeValue(jac)}`);
     return jacobianProducts(jac, call, where);
   }
@@ -130,3 +155,32 @@ function checkedGradients(node: BackwardNode, call: BackwardCall, raw: BackwardR
   }
   return result;
 }
+
+/** A jacobian runs after forward: its `rng` (the type gives it one) refuses, like a kept forward rng. */
+function noRng(where: string): ForwardRng {
+  const refuse = (what: string) => (): number => {
+    throw new Error(`${where}: rng.${what}() called in jacobian — the rng works only while the forward runs; keep what the jacobian needs in "saved"`);
+  };
+  return { uniform: refuse("uniform"), normal: refuse("normal"), bernoulli: refuse("bernoulli") };
+}
+
+/**
+ * A multi-output node's outputs (or their gradients) by name, for its backward. For user code, reading a
+ * name that is not an output (`gradOutputs.z`, a typo) throws, naming the outputs, instead of giving undefined.
+ */
+function namedOutputs(node: BackwardNode, where: string, what: string, ts: Tensor[] | undefined): Record<string, Tensor> {
+  if (!node.outputNames || !ts) return {};
+  const named: Record<string, Tensor> = Object.fromEntries(node.outputNames.map((n, k) => [n, ts[k]]));
+  if (node.op.builtin) return named;
+  const names = node.outputNames;
+  return new Proxy(named, {
+    get(target, key, receiver) {
+      if (typeof key === "string" && !(key in target) && !PASSED_THROUGH.has(key))
+        throw new Error(`${where}: ${what} has no output '${key}' (the op's outputs: ${names.join(", ")})`);
+      return Reflect.get(target, key, receiver);
+    },
+  });
+}
+
+/** Keys that tools probe on any object (promises, JSON, inspection): never an error. */
+const PASSED_THROUGH = new Set(["then", "toJSON", "constructor", "valueOf", "toString", "inspect", "nodeType", "asymmetricMatch", "$$typeof", "@@__IMMUTABLE_ITERABLE__@@"]);

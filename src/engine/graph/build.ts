@@ -21,10 +21,11 @@ import type { GraphView } from "../../shared/report.js";
 import { addNode, graphInput, graphNode, type Build } from "./build-node.js";
 import { inputValue, planInput, type PlannedInput } from "./inputs.js";
 import { topologicalOrder } from "./order.js";
-import { resolveNodes } from "./resolve.js";
+import { resolveNodes, type ResolvedNodes } from "./resolve.js";
+import { parseValueName } from "./outputs.js";
 import type { Limits } from "./spec-values.js";
 import type { Graph } from "./types.js";
-import { inputView } from "./view.js";
+import { inputView, outputsView } from "./view.js";
 
 /** Above this many values a single tensor is refused up front instead of attempted. */
 export const MAX_TENSOR_SIZE = 16 * 1024 * 1024;
@@ -63,7 +64,7 @@ export function describeNetwork(spec: NetworkSpec, options: BuildOptions = {}): 
     output: b.output,
     inputs: b.inputs.map(inputView),
     nodes: b.nodes.map((n) => ({
-      id: n.id, op: n.op.name, inputs: n.inputs, inputShapes: n.inputShapes, outputShape: n.outputShape,
+      id: n.id, op: n.op.name, inputs: n.inputs, inputShapes: n.inputShapes, outputShape: n.outputShape, ...outputsView(n),
       params: n.plans.map((p) => ({ name: p.name, shape: p.shape, size: sizeOf(p.shape) })),
       ...(n.group !== undefined ? { group: n.group } : {}),
     })),
@@ -74,13 +75,13 @@ function build(spec: NetworkSpec, options: BuildOptions, values: boolean): Build
   const limits: Limits = { maxSize: options.maxTensorSize ?? MAX_TENSOR_SIZE, budget: new MemoryBudget(options.maxMemoryMb, options.limitHints) };
   const seed = networkSeed(spec, options);
   checkParts(spec);
-  const b: Build = { seed, limits, values, shapes: new Map(), labels: new Set(), inputs: [], nodes: [], output: "" };
+  const b: Build = { seed, limits, values, shapes: new Map(), labels: new Map(), constants: new Set(), inputs: [], nodes: [], output: "" };
   for (const [id, inputSpec] of Object.entries(spec.inputs)) addInput(b, planInput(id, inputSpec, limits));
   if (b.inputs.length === 0) throw new NetworkError("\"inputs\" is empty: a network needs at least one input", ["inputs"]);
   // Resolve ids, ops and input names first (order-independent), then sort.
-  const { nodes, nodeIndex } = resolveNodes(spec, b.inputs.map((i) => i.id), options.customOps);
-  for (const r of topologicalOrder(nodes, nodeIndex)) addNode(b, r);
-  b.output = outputOf(spec, nodeIndex);
+  const resolved = resolveNodes(spec, b.inputs.map((i) => i.id), options.customOps);
+  for (const r of topologicalOrder(resolved.nodes, resolved.producers)) addNode(b, r);
+  b.output = outputOf(spec, resolved);
   return b;
 }
 
@@ -103,16 +104,20 @@ function addInput(b: Build, input: PlannedInput): void {
   if (b.values) input.value = inputValue(input, b.seed);
   b.inputs.push(input);
   b.shapes.set(input.id, input.shape);
-  if (input.classes !== undefined) b.labels.add(input.id);
+  if (input.classes !== undefined) b.labels.set(input.id, input.classes);
+  else if (input.constant) b.constants.add(input.id);
 }
 
-function outputOf(spec: NetworkSpec, nodeIndex: Map<string, number>): string {
+/** The value that is the loss: "output" (a node, or "node:output"), else the last node's (first) output. */
+function outputOf(spec: NetworkSpec, resolved: ResolvedNodes): string {
   const output = spec.output ?? spec.nodes[spec.nodes.length - 1].id;
-  if (typeof output !== "string" || !nodeIndex.has(output)) {
-    const known = [...nodeIndex.keys()];
-    throw new NetworkError(`"output" must name a node${typeof output === "string" ? didYouMean(output, known) : ""} (nodes: ${known.join(", ")})`, ["output"]);
+  const node = typeof output === "string" ? parseValueName(output).node : undefined;
+  if (node === undefined || !resolved.nodeIndex.has(node)) {
+    const known = [...resolved.nodeIndex.keys()];
+    const input = typeof output === "string" && spec.inputs[output] !== undefined ? ` ('${output}' is an input)` : "";
+    throw new NetworkError(`"output" must name a node${typeof output === "string" ? didYouMean(output, known) : ""}${input} (nodes: ${known.join(", ")})`, ["output"]);
   }
-  return output;
+  return resolved.resolve(output as string, ["output"]);
 }
 
 /** The fixed seeded projection r of a non-scalar output (L = Σ rᵢ·outᵢ). */

@@ -1,32 +1,39 @@
 /** The forward pass: each node's forward in topological order, and the scalar loss. */
-import { isTensor, type Tensor } from "../tensor.js";
+import type { Tensor } from "../tensor.js";
 import type { Graph, GraphNode } from "./types.js";
-import { describeValue, UserOpError } from "./user-op.js";
+import { callForward, type NodeOutput } from "./run-node.js";
 import { paramName } from "../../shared/names.js";
 
-/** Run one node's forward and check what came back (custom ops may return anything). */
+/** Run one node's forward on the values it reads and check what came back; its (first) output. */
 export function runForward(node: GraphNode, values: Map<string, Tensor>): Tensor {
-  const out = node.op.forward({ inputs: node.inputs.map((n) => values.get(n)!), params: node.params, attrs: node.attrs });
-  if (!isTensor(out)) throw new UserOpError(`${node.id} (${node.op.name}): forward must return a tensor { shape: number[], data: Float64Array } of matching size, got ${describeValue(out)}`);
-  return out;
+  return runNode(node, values).outputs[0];
+}
+
+/** Run one node's forward on the values it reads: every output, in order, and what it saved. */
+export function runNode(node: GraphNode, values: Map<string, Tensor>, params: Record<string, Tensor> = node.params): NodeOutput {
+  return callForward(node, node.inputs.map((n) => values.get(n)!), params);
 }
 
 export interface ForwardResult {
+  /** Every value: inputs by id, node outputs by value name (a node id, or "node:output"). */
   values: Map<string, Tensor>;
   loss: number;
+  /** What each node's forward saved for its backward, by node id (nodes that saved nothing are absent). */
+  saved: Map<string, unknown>;
 }
 
 /** Forward through the whole graph. `overrides` replace input values or "<node>.<param>" tensors. */
 export function forward(graph: Graph, overrides?: Map<string, Tensor>): ForwardResult {
   const values = new Map<string, Tensor>();
+  const saved = new Map<string, unknown>();
   for (const inp of graph.inputs) values.set(inp.id, overrides?.get(inp.id) ?? inp.value);
   for (const node of graph.nodes) {
-    if (overrides && overrides.size) {
-      const params = withParamOverrides(node, overrides);
-      values.set(node.id, runForward(params === node.params ? node : { ...node, params }, values));
-    } else values.set(node.id, runForward(node, values));
+    const params = overrides && overrides.size ? withParamOverrides(node, overrides) : node.params;
+    const out = runNode(node, values, params);
+    for (let k = 0; k < out.outputs.length; k++) values.set(node.outputValues[k], out.outputs[k]);
+    if (out.saved !== undefined) saved.set(node.id, out.saved);
   }
-  return { values, loss: lossOf(graph, values.get(graph.output)!) };
+  return { values, loss: lossOf(graph, values.get(graph.output)!), saved };
 }
 
 function withParamOverrides(node: GraphNode, overrides: Map<string, Tensor>): Record<string, Tensor> {

@@ -1,25 +1,33 @@
-/** Class-label inputs: where they may go, and whether their classes fit the scores they index. */
+/**
+ * Inputs that are never differentiated: class labels (and ids, read from "classes" inputs), and
+ * constant inputs. Where labels may go, and whether their classes fit the scores they index.
+ */
 import { NetworkError, type NodeSpec, type SpecPath } from "../network.js";
 import { shapeText } from "../tensor.js";
 import type { Resolved } from "./resolve.js";
 import { labelOpsInWords } from "../ops/index.js";
 
 /**
- * The input positions of a node that hold labels (never differentiated): the
- * op's declared label inputs, which must be "classes" inputs, and for a custom
- * op any other "classes" input it is given. A built-in takes labels only where
- * it declares them.
+ * The input positions of a node that are never differentiated: the op's
+ * declared label and id inputs, which must be "classes" inputs; for a custom
+ * op any other "classes" input it is given; and every position fed by a
+ * constant input (any op may read one). A built-in takes labels only where it
+ * declares label or id inputs.
  */
-export function labelPositions(r: Resolved, labels: Set<string>): Set<number> {
-  const labelPositions = new Set<number>(r.op.labelInputs ?? []);
+export function labelPositions(r: Resolved, labels: ReadonlyMap<string, number>, constants: ReadonlySet<string> = new Set()): Set<number> {
+  const ids = new Set(r.op.idInputs ?? []);
+  const labelPositions = new Set<number>([...(r.op.labelInputs ?? []), ...ids]);
   r.inputs.forEach((name, k) => {
     const isLabelInput = labels.has(name);
-    if (labelPositions.has(k) && !isLabelInput)
-      throw new NetworkError(`${r.op.name} takes class labels as input ${k + 1}, but '${name}' is not a "classes" input`, inputPath(r, k));
+    if (labelPositions.has(k) && !isLabelInput) {
+      const what = ids.has(k) ? "integer ids" : "class labels";
+      throw new NetworkError(`${r.op.name} takes ${what} as input ${k + 1}, but '${name}' is not a "classes" input${constants.has(name) ? " (it is a constant input; give it \"classes\": C to hold integers in [0, C))" : ""}`, inputPath(r, k));
+    }
     if (!labelPositions.has(k) && isLabelInput) {
       if (r.op.builtin) throw new NetworkError(`'${name}' holds class labels; ${r.op.name} cannot take it as input ${k + 1} (labels go to ${labelOpsInWords})`, inputPath(r, k));
       labelPositions.add(k); // a custom op may read labels; they are never differentiated
     }
+    if (constants.has(name)) labelPositions.add(k);
   });
   return labelPositions;
 }

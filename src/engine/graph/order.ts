@@ -2,7 +2,8 @@
 import { NetworkError } from "../network.js";
 import type { Resolved } from "./resolve.js";
 
-export function topologicalOrder(nodes: Resolved[], nodeIndex: Map<string, number>): Resolved[] {
+/** `producers`: value name → position of the node that produces it ("cell:h" → the cell's). */
+export function topologicalOrder(nodes: Resolved[], producers: ReadonlyMap<string, number>): Resolved[] {
   const state = new Array<0 | 1 | 2>(nodes.length).fill(0); // 0 new, 1 on stack, 2 done
   const order: Resolved[] = [];
   // Depth-first, post-order, with an explicit stack: a chain of 100,000 nodes
@@ -21,7 +22,7 @@ export function topologicalOrder(nodes: Resolved[], nodeIndex: Map<string, numbe
         continue;
       }
       const k = top.next++;
-      const j = nodeIndex.get(inputs[k]);
+      const j = producers.get(inputs[k]);
       if (j === undefined || state[j] === 2) continue;
       if (state[j] === 1) {
         const trail = stack.map((f) => f.i);

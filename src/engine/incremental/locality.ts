@@ -25,7 +25,7 @@ export class LocalityPaths {
         this.elementwise(info, first);
         return true;
       case "broadcast":
-        return inputs.length === 2 && this.broadcast(info, first, this.slots.list[inputs[1]]);
+        return this.broadcast(info);
       case "rowwise":
         return inputs.length === 1 && this.rowwise(info, first, locality.axisAttr);
     }
@@ -42,25 +42,33 @@ export class LocalityPaths {
     for (let k = 0; k < n; k++) this.slots.setEntry(out, idx[k], y[k]);
   }
 
-  /** a ∘ b with b broadcast over a's leading dims: the output entries that meet a changed entry of a or b. */
-  private broadcast(info: NodeInfo, a: Slot, b: Slot): boolean {
-    const n = a.base.data.length, m = b.base.data.length;
-    if (m === 0 || n % m !== 0) return false;
-    const repeats = n / m;
-    if (b.count * repeats > SPARSE_FRACTION * n) return false;
-    const slots = this.slots, out = slots.list[info.slot];
+  /**
+   * y[i] = f(x₀[i mod |x₀|], x₁[i mod |x₁|], …) with each input of the output's size or a
+   * suffix of it (a ∘ b with b broadcast over a's leading dims; where(mask, a, b)): the
+   * output entries that meet a changed entry of any input.
+   */
+  private broadcast(info: NodeInfo): boolean {
+    const slots = this.slots, inputs = info.inputSlots.map((s) => slots.list[s]);
+    const out = slots.list[info.slot], n = out.base.data.length;
+    for (const x of inputs) {
+      const m = x.base.data.length;
+      if (m === 0 || n % m !== 0) return false;
+      if (x.state === SPARSE && x.count * (n / m) > SPARSE_FRACTION * n) return false;
+    }
     slots.beginSparse(info.slot);
     // Collect the affected output positions in out.idx (marked: restored at the end even if unchanged).
-    if (a.state === SPARSE) for (let k = 0; k < a.count; k++) slots.markChanged(out, a.idx![k]);
-    if (b.state === SPARSE) for (let k = 0; k < b.count; k++) for (let r = 0, j = b.idx![k]; r < repeats; r++, j += m) slots.markChanged(out, j);
-    const c = out.count, idx = out.idx!;
-    const ad = slots.current(info.inputSlots[0]).data, bd = slots.current(info.inputSlots[1]).data;
-    const ga = new Float64Array(c), gb = new Float64Array(c);
-    for (let k = 0; k < c; k++) {
-      ga[k] = ad[idx[k]];
-      gb[k] = bd[idx[k] % m];
+    for (const x of inputs) {
+      if (x.state !== SPARSE) continue;
+      const m = x.base.data.length, repeats = n / m;
+      for (let k = 0; k < x.count; k++) for (let r = 0, j = x.idx![k]; r < repeats; r++, j += m) slots.markChanged(out, j);
     }
-    const y = forwardOn(info.node, [{ shape: [c], data: ga }, { shape: [c], data: gb }], c);
+    const c = out.count, idx = out.idx!;
+    const gathered = info.inputSlots.map((s) => {
+      const d = slots.current(s).data, m = d.length, g = new Float64Array(c);
+      for (let k = 0; k < c; k++) g[k] = d[idx[k] % m];
+      return { shape: [c], data: g };
+    });
+    const y = forwardOn(info.node, gathered, c);
     const work = out.work!;
     for (let k = 0; k < c; k++) work[idx[k]] = y[k];
     return true;

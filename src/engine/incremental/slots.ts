@@ -4,7 +4,7 @@
  * at a list of entries) or DENSE (a recomputed value) during one evaluation, and
  * all put back to UNCHANGED when it ends.
  */
-import type { GraphNode } from "../graph.js";
+import { callForward, type GraphNode } from "../graph.js";
 import type { Tensor } from "../tensor.js";
 import type { Locality } from "../op.js";
 import type { IncrementalNode, IncrementalRule, SparseChange } from "./rule.js";
@@ -31,7 +31,10 @@ export interface Slot {
 /** A node as the evaluator walks it: its slot, its inputs' slots, and what its op says about itself. */
 export interface NodeInfo {
   node: GraphNode;
+  /** The slot of its (first) output. */
   slot: number;
+  /** One slot per output (a multi-output node has several). */
+  outputSlots: number[];
   inputSlots: number[];
   feedsOutput: boolean;
   /** A built-in's facts; a custom op's claims are never read (it is recomputed whole). */
@@ -120,7 +123,7 @@ function clearSparse(slot: Slot): void {
 
 /** A built-in op's forward on gathered entries or rows: its data, checked to hold `size` values. */
 export function forwardOn(node: GraphNode, inputs: Tensor[], size: number): Float64Array {
-  const out = node.op.forward({ inputs, params: node.params, attrs: node.attrs });
+  const out = callForward(node, inputs).outputs[0];
   if (out.data.length !== size) throw new Error(`internal: ${node.op.name} on gathered entries gave ${out.data.length} values, expected ${size}`);
   return out.data;
 }

@@ -1,7 +1,7 @@
 /**
- * Elementwise binary ops add, sub, mul on [a, b], where b has a's shape or a
- * suffix of it (trailing-dims broadcast: [B, H] with [H] adds the same row to
- * every batch entry).
+ * Elementwise binary ops add, sub, mul, div, maximum, minimum on [a, b], where b
+ * has a's shape or a suffix of it (trailing-dims broadcast: [B, H] with [H] adds
+ * the same row to every batch entry).
  *
  * Flat layout makes the broadcast simple: with n = |a| and m = |b|, element i of
  * a meets element i mod m of b. So a broadcast operand's gradient is the sum of
@@ -84,4 +84,75 @@ export const mul: OpDef = {
   },
 };
 
-export const binaryOps: OpDef[] = [add, sub, mul];
+/** A broadcast binary op from its per-entry formulas: y = f(a, b), and the two local derivatives ∂y/∂a, ∂y/∂b. */
+interface BinaryOpSpec {
+  name: string;
+  summary: string;
+  formula: string;
+  f: (a: number, b: number) => number;
+  /** ∂y/∂a and ∂y/∂b at one entry (y is the output there). */
+  da: (a: number, b: number, y: number) => number;
+  db: (a: number, b: number, y: number) => number;
+}
+
+function binaryOp({ name, summary, formula, f, da, db }: BinaryOpSpec): OpDef {
+  return {
+    name,
+    builtin: true,
+    summary,
+    formula,
+    arity: 2,
+    locality: { kind: "broadcast" },
+    outputShape: (ctx) => checkSuffix(name, ctx),
+    forward: ({ inputs: [a, b] }) => {
+      const y = zerosOf(a), ad = a.data, bd = b.data, yd = y.data, m = bd.length, r = repeats(a, b);
+      for (let k = 0, i = 0; k < r; k++) for (let j = 0; j < m; j++, i++) yd[i] = f(ad[i], bd[j]);
+      return y;
+    },
+    backward: ({ inputs: [a, b], output: y, gradOutput: g }) => {
+      const dA = zerosOf(a), dB = zerosOf(b), ad = a.data, bd = b.data, yd = y.data, gd = g.data, dad = dA.data, dbd = dB.data;
+      const m = bd.length, r = repeats(a, b);
+      for (let k = 0, i = 0; k < r; k++)
+        for (let j = 0; j < m; j++, i++) {
+          dad[i] = gd[i] * da(ad[i], bd[j], yd[i]);
+          dbd[j] += gd[i] * db(ad[i], bd[j], yd[i]);
+        }
+      return { inputs: [dA, dB] };
+    },
+  };
+}
+
+export const div = binaryOp({
+  name: "div",
+  summary: "a ⊘ b, elementwise; b may be a trailing-dims suffix of a",
+  formula: "dL/da = g ⊘ b; dL/db = −g ⊙ a ⊘ b² (summed over the broadcast leading dims)",
+  // b = 0 gives ±Infinity or NaN, which the checker reports as non-finite.
+  f: (a, b) => a / b,
+  da: (_a, b) => 1 / b,
+  db: (a, b) => -a / (b * b),
+});
+
+// NOTE: at a tie a = b, maximum and minimum give the whole gradient to a, the first input (as
+// max_pool2d gives it to the first max): a subgradient at one end of the one-sided slopes 0 and 1, so
+// the central difference (slope ½) disagrees and the checker reports the tie as a kink; moving a and b
+// together (y = a + t) still has slope 1. (PyTorch's torch.maximum gives each side g/2 instead: a
+// central difference agrees with that, so a tie would pass unnoticed.)
+export const maximum = binaryOp({
+  name: "maximum",
+  summary: "max(a, b), elementwise; b may be a trailing-dims suffix of a",
+  formula: "dL/da = g ⊙ [a ≥ b], dL/db = g ⊙ [b > a] (summed over the broadcast leading dims; a tie goes to a)",
+  f: (a, b) => (a >= b || Number.isNaN(a) ? a : b), // a NaN on either side comes through
+  da: (a, b) => (a >= b ? 1 : 0),
+  db: (a, b) => (b > a ? 1 : 0),
+});
+
+export const minimum = binaryOp({
+  name: "minimum",
+  summary: "min(a, b), elementwise; b may be a trailing-dims suffix of a",
+  formula: "dL/da = g ⊙ [a ≤ b], dL/db = g ⊙ [b < a] (summed over the broadcast leading dims; a tie goes to a)",
+  f: (a, b) => (a <= b || Number.isNaN(a) ? a : b),
+  da: (a, b) => (a <= b ? 1 : 0),
+  db: (a, b) => (b < a ? 1 : 0),
+});
+
+export const binaryOps: OpDef[] = [add, sub, mul, div, maximum, minimum];

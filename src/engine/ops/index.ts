@@ -4,9 +4,14 @@
  * gradients twice; here that cannot happen silently).
  */
 import type { DiagnosisHints, OpDef } from "../op.js";
+import { activationOps } from "./activations.js";
+import { arithmeticOps } from "./arithmetic.js";
+import { attention } from "./attention.js";
 import { binaryOps } from "./binary.js";
 import { conv2d } from "./conv2d.js";
+import { dropout } from "./dropout.js";
 import { elementwiseOps } from "./elementwise.js";
+import { embedding } from "./embedding.js";
 import { linear } from "./linear.js";
 import { lossOps } from "./losses.js";
 import { matmul } from "./matmul.js";
@@ -14,7 +19,10 @@ import { max_pool2d } from "./max_pool2d.js";
 import { normOps } from "./norm.js";
 import { reduceOps } from "./reduce.js";
 import { shapeOps } from "./shape.js";
+import { slice } from "./slice.js";
 import { softmaxOps } from "./softmax.js";
+import { where } from "./where.js";
+import { split } from "./split.js";
 
 /** Every built-in op, once. */
 export const builtinOpList: readonly OpDef[] = [
@@ -22,13 +30,21 @@ export const builtinOpList: readonly OpDef[] = [
   matmul,
   ...binaryOps,
   ...elementwiseOps,
+  ...activationOps,
+  ...arithmeticOps,
+  where,
   ...softmaxOps,
   ...lossOps,
   ...reduceOps,
   ...shapeOps,
+  slice,
   ...normOps,
   conv2d,
   max_pool2d,
+  embedding,
+  attention,
+  split,
+  dropout,
 ];
 
 /** name → op; throws if two ops share a name. */
@@ -48,8 +64,11 @@ export const builtinOpNames: readonly string[] = [...builtinOps.keys()];
 const inWords = (names: readonly string[]): string =>
   names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
 
-/** The built-ins that take class labels (`labelInputs`), in words for messages: "cross_entropy, nll or softmax_cross_entropy". */
-export const labelOpsInWords: string = inWords(builtinOpList.filter((op) => op.labelInputs?.length).map((op) => op.name).sort());
+/**
+ * The built-ins that take class labels (`labelInputs`) or ids (`idInputs`), in words for messages:
+ * "cross_entropy, embedding, nll or softmax_cross_entropy".
+ */
+export const labelOpsInWords: string = inWords(builtinOpList.filter((op) => op.labelInputs?.length || op.idInputs?.length).map((op) => op.name).sort());
 
 /**
  * What a diagnosis may add about this op: its own `diagnosisHints`. A custom op

@@ -1,6 +1,7 @@
 /**
- * Normalisation layers: layer_norm (over the last axis of each row) and
- * batch_norm (training mode: statistics over the batch, per feature/channel).
+ * Normalisation layers: layer_norm (over the last axis of each row),
+ * batch_norm (training mode: statistics over the batch, per feature/channel) and
+ * rms_norm (each row divided by its root mean square; no mean, no β).
  *
  * Both compute, over a group of M entries, x̂ = (x − μ)/σ with σ = √(var + eps)
  * (biased variance, as PyTorch) and y = γ·x̂ + β. With ĝ = g ⊙ γ (the gradient
@@ -171,4 +172,65 @@ export const batch_norm: OpDef = {
   },
 };
 
-export const normOps: OpDef[] = [layer_norm, batch_norm];
+// ---------------------------------------------------------------- rms_norm
+
+const rmsAttrs: Record<string, AttrSpec> = { eps: { ...epsAttr, doc: "Added to the mean square before the square root." } };
+
+/**
+ * Per row of D entries: r = 1/√(mean(x²) + eps), x̂ = x·r, y = γ ⊙ x̂. With ĝ = g ⊙ γ,
+ * ∂r/∂xᵢ = −r³xᵢ/D gives dL/dx = r·(ĝ − x̂ ⊙ mean(ĝ ⊙ x̂)) — layer norm's formula without
+ * the mean(ĝ) term, since nothing is subtracted.
+ */
+export const rms_norm: OpDef = {
+  name: "rms_norm",
+  builtin: true,
+  summary: "Each row over the last axis divided by its root mean square, then y = γ ⊙ x̂ (γ [last])",
+  formula: "x̂ = x/√(mean(x²) + eps); dL/dx = (1/rms)(ĝ − x̂ ⊙ mean(ĝ ⊙ x̂)), ĝ = g ⊙ γ; dL/dγ = Σ_rows g ⊙ x̂",
+  arity: 1,
+  attrs: rmsAttrs,
+  locality: { kind: "rowwise" },
+  params: {
+    gamma: { shape: ({ inputShapes }) => [lastDim(inputShapes[0])], init: gammaInit },
+  },
+  outputShape: ({ inputShapes: [x] }) => {
+    if (x.length < 1 || lastDim(x) < 1)
+      throw new ShapeError(`rms_norm expects x [..., D] with D ≥ 1, got ${shapeText(x)}`, 0);
+    return [...x];
+  },
+  forward: ({ inputs: [x], params: { gamma }, attrs: a }) => {
+    const eps = attr<number>(rmsAttrs, a, "eps");
+    const D = lastDim(x.shape), rows = x.data.length / D;
+    const X = x.data, G = gamma.data, Y = new Float64Array(X.length);
+    for (let r = 0; r < rows; r++) {
+      const o = r * D;
+      let ms = 0;
+      for (let i = 0; i < D; i++) ms += X[o + i] * X[o + i];
+      const rrms = 1 / Math.sqrt(ms / D + eps);
+      for (let i = 0; i < D; i++) Y[o + i] = G[i] * X[o + i] * rrms;
+    }
+    return { shape: [...x.shape], data: Y };
+  },
+  backward: ({ inputs: [x], params: { gamma }, attrs: a, gradOutput: g }) => {
+    const eps = attr<number>(rmsAttrs, a, "eps");
+    const D = lastDim(x.shape), rows = x.data.length / D;
+    const X = x.data, Gm = gamma.data, Gd = g.data;
+    const dx = new Float64Array(X.length), dGamma = new Float64Array(D);
+    for (let r = 0; r < rows; r++) {
+      const o = r * D;
+      let ms = 0;
+      for (let i = 0; i < D; i++) ms += X[o + i] * X[o + i];
+      const rrms = 1 / Math.sqrt(ms / D + eps);
+      let meanGhXh = 0; // mean(ĝ ⊙ x̂)
+      for (let i = 0; i < D; i++) {
+        const xh = X[o + i] * rrms;
+        meanGhXh += Gd[o + i] * Gm[i] * xh;
+        dGamma[i] += Gd[o + i] * xh;
+      }
+      meanGhXh /= D;
+      for (let i = 0; i < D; i++) dx[o + i] = rrms * (Gd[o + i] * Gm[i] - X[o + i] * rrms * meanGhXh);
+    }
+    return { inputs: [{ shape: [...x.shape], data: dx }], params: { gamma: { shape: [D], data: dGamma } } };
+  },
+};
+
+export const normOps: OpDef[] = [layer_norm, batch_norm, rms_norm];
