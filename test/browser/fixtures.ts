@@ -61,12 +61,16 @@ export function buggyMlpReport(options?: Partial<CheckOptions>): Report {
   return check(spec, {}, options);
 }
 
+/** A Mermaid directive that would switch it to "loose": the name of the group of hostileIds.init. */
+export const hostileGroup = '%%{init: {"securityLevel": "loose"}}%%';
+
 /** Ids that are HTML, script and Mermaid syntax; a failing node among them. */
 export const hostileIds = {
   input: '"]; click n call alert()',
   img: "<img src=x onerror=__pwned=1>",
   script: "<script>__pwned=2;alert(2)</script>",
-  init: '%%{init: {"securityLevel": "loose"}}%%',
+  // Ids may not hold ':' (it reads an output): the full directive comes in as a group's name (hostileGroup).
+  init: '%%{init}%% {"securityLevel" "loose"}',
   arrow: "a-->b; click a call alert(1)",
   loss: "`loss` & #quot; ]] ((x))",
 } as const;
@@ -79,7 +83,7 @@ export function hostileReport(): Report {
     nodes: [
       { id: hostileIds.img, op: "linear", units: 3 },
       { id: hostileIds.script, op: signTanh },
-      { id: hostileIds.init, op: "sigmoid" },
+      { id: hostileIds.init, op: "sigmoid", group: hostileGroup },
       { id: hostileIds.arrow, op: "mul", inputs: [hostileIds.init, hostileIds.script] },
       { id: hostileIds.loss, op: "sum" },
     ],

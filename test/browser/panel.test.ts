@@ -14,7 +14,7 @@ import { statusStyles } from "../../src/shared/mermaid.js";
 import type { Report } from "../../src/shared/report.js";
 import { fmt } from "../../webview/format.js";
 import { launch, openPage, waitForGraph, writeArtifact, type Browser } from "./browser.js";
-import { buggyMlpReport, exampleFiles, exampleReport, hostileIds, hostileReport, kinkReport, seedMlpReport } from "./fixtures.js";
+import { buggyMlpReport, exampleFiles, exampleReport, hostileGroup, hostileIds, hostileReport, kinkReport, seedMlpReport } from "./fixtures.js";
 
 let browser: Browser;
 before(async () => {
@@ -291,6 +291,7 @@ describe("security", () => {
       await graphNode(page, id).click();
       assert.equal(await page.locator(".detail-title").textContent(), id);
     }
+    assert.ok((await page.locator("svg").first().textContent())!.includes(hostileGroup), "the group's name shown literally");
     assert.match((await page.locator(".summary").textContent())!, /<b>evil<\/b> "net" %%\{init\}%%/);
     assert.match((await page.locator("table.mismatches").textContent())!, /<script>__pwned=2;alert\(2\)<\/script>/);
     const globals = await page.evaluate(() => {
