@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- --runs N] [--threads N] [--network NAME] [--mode exhaustive|fast|local]
  *                 [--warmup N] [--torch /usr/bin/python3] [--torch-runs N] [--profile DIR] [--evaluator straight]
- *                 [--mode build] [--mode python] [--python PATH]
+ *                 [--mode build] [--mode python] [--python PATH] [--mode process]
  *
  * `--evaluator straight` times the whole-forward-per-evaluation StraightEvaluator
  * instead (the numbers before the incremental evaluator and the thread pool).
@@ -19,6 +19,14 @@
  * - python: the local check of a Python layer of 1,000 input entries beside the
  *   same layer in TypeScript, the interpreter's start aside (scripts/bench-python-layer.ts;
  *   `--python PATH`, default /usr/bin/python3 or GRADLENS_PYTHON), one line with both.
+ * - process: `gradlens check FILE --mode exhaustive` as a whole process, as a
+ *   user runs it (node start-up, the worker, loading, local checks and end to
+ *   end, the table printed): the median wall time of N runs of bin/gradlens.js
+ *   (build it first: `npm run build`), and beside it, with --torch, torch's
+ *   gradcheck slow mode on the same network and values (its gradcheck call
+ *   alone, not Python's or torch's start-up) and the ratio. `seconds` of
+ *   `gradlens check FILE` (default mode) too, for the start-up alone on a
+ *   small network.
  *
  * `seconds` is the median of N in-process runs of checkGraph on the built graph,
  * after two untimed warm-up runs, the first printed as `coldSeconds` (the JIT
@@ -33,7 +41,7 @@
 import { readFileSync, readdirSync, writeFileSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir, loadavg, availableParallelism } from "node:os";
 import { basename, join } from "node:path";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { Session } from "node:inspector";
 import { buildSync } from "esbuild";
 import { buildGraph, describeNetwork, type Graph } from "../src/engine/graph.js";
@@ -163,6 +171,41 @@ function benchBuild(network: string, spec: NetworkSpec, file: string): void {
 const workerPath = join(mkdtempSync(join(tmpdir(), "gradlens-bench-worker-")), "pool-worker.js");
 buildSync({ entryPoints: [join(root, "src", "worker", "pool-entry.ts")], bundle: true, platform: "node", target: "node20", format: "cjs", outfile: workerPath, logLevel: "warning" });
 
+/** `--mode process`: the CLI as a whole process, median wall (and CPU) seconds of `runs` runs after one untimed. */
+function benchProcess(network: string, path: string, graph: Graph, parameters: number): void {
+  const variants: { label: string; args: string[] }[] = [
+    { label: "check (default mode)", args: ["check", path] },
+    { label: "check --mode exhaustive", args: ["check", path, "--mode", "exhaustive"] },
+  ];
+  for (const v of variants) {
+    const times: number[] = [], cpu: number[] = [];
+    let status: number | null = null;
+    const load = loadavg()[0];
+    for (let r = -1; r < runs; r++) {
+      const t0 = performance.now();
+      const run = spawnSync("/usr/bin/time", ["-f", "%U %S", process.execPath, join(root, "bin", "gradlens.js"), ...v.args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
+      const wall = (performance.now() - t0) / 1000;
+      status = run.status;
+      if (run.status !== 0 && run.status !== 1) throw new Error(`gradlens ${v.args.join(" ")} exited ${run.status}: ${run.stderr}`);
+      if (r < 0) continue;
+      times.push(wall);
+      const [user, sys] = run.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+      cpu.push(user + sys);
+    }
+    const line = { network, mode: "process", engine: `gradlens ${v.args.join(" ")}`, seconds: +median(times).toFixed(4), runs, min: +Math.min(...times).toFixed(4), cpuSeconds: +median(cpu).toFixed(4), exit: status, parameters, load1: +load.toFixed(2) };
+    console.log(JSON.stringify(line));
+    if (torchPython && v.args.includes("exhaustive")) {
+      const torch = torchCheck(graph, "exhaustive", Number(torchRuns ?? (parameters > 20000 ? 1 : 3)));
+      const out: Record<string, unknown> = { network, mode: "process", engine: "torch.autograd.gradcheck (slow mode, the call alone)", ...torch };
+      if (typeof torch.seconds === "number") {
+        out.seconds = +torch.seconds.toFixed(4);
+        out.ratio = +(torch.seconds / line.seconds).toFixed(2);
+      }
+      console.log(JSON.stringify(out));
+    }
+  }
+}
+
 const files = readdirSync(join(root, "examples", "bench")).filter((f) => f.endsWith(".gradnet.json")).sort();
 console.error(`# bench: ${runs} runs per mode, ${threads} thread(s) of ${availableParallelism()}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}${torchPython ? `, torch via ${torchPython}` : ", no torch (--torch PATH or GRADLENS_TORCH_PYTHON)"}`);
 for (const file of files) {
@@ -173,6 +216,11 @@ for (const file of files) {
   const graph = buildGraph(spec, { file: path });
   if (!onlyMode || onlyMode === "build") benchBuild(network, spec, path);
   const parameters = graph.nodes.reduce((s, n) => s + Object.values(n.params).reduce((t, p) => t + p.data.length, 0), 0);
+  // A whole process per run: only when asked for (the other modes time the engine in this process).
+  if (onlyMode === "process") {
+    benchProcess(network, path, graph, parameters);
+    continue;
+  }
   for (const mode of Object.keys(MODES) as Mode[]) {
     if (onlyMode && mode !== onlyMode) continue;
     const times: number[] = [], cpu: number[] = [];

@@ -202,6 +202,8 @@ export interface NodeSpec {
   inputs?: string[];
   /** Fixed initial values of params, or `{ shape }` for seeded ones of that shape (otherwise seeded). */
   params?: Record<string, ParamValue>;
+  /** A name shared by the nodes of one block ("block1"): the graph draws them as one collapsible box. */
+  group?: string;
   /** Op attributes (units, axis, …). */
   [attr: string]: unknown;
 }

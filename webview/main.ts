@@ -38,7 +38,8 @@ function connect(): Host {
   return {
     inEditor: false,
     postMessage: (m) => {
-      if (m.type === "rendered") document.documentElement.dataset.rendered = JSON.stringify({ nodes: m.nodes, ms: m.ms });
+      // `at`: milliseconds since the page started loading (the browser tests report it).
+      if (m.type === "rendered") document.documentElement.dataset.rendered = JSON.stringify({ nodes: m.nodes, ms: m.ms, renderer: m.renderer, at: Math.round(performance.now()) });
       if (m.type === "shown") document.documentElement.dataset.shown = `${m.view}${m.subject !== undefined ? `:${m.subject}` : ""}`;
       window.dispatchEvent(new CustomEvent("gradlens-message", { detail: m }));
     },
@@ -77,7 +78,8 @@ const graph = new GraphPanel({
     if (host.inEditor) host.postMessage({ type: "reveal", nodeId: id });
   },
   onZoom: (zoom: Zoom) => save({ zoom }),
-  onRendered: (nodes, ms) => host.postMessage({ type: "rendered", nodes, ms }),
+  onLayout: (layout) => save({ layout }),
+  onRendered: (nodes, ms, renderer) => host.postMessage({ type: "rendered", nodes, ms, renderer, checked: state.report !== undefined }),
   onError: (message) => showBanner(message, "error"),
 });
 const mismatchPane = h("section", { class: "mismatch-pane" }, h("h2", {}, "Mismatches"));
@@ -191,7 +193,7 @@ function renderSummary(report: Report | undefined, view: GraphView): void {
 }
 
 function show(report: Report | undefined, view: GraphView, restoring = false, lesson?: Lesson): void {
-  save({ report, view, ...(restoring ? {} : { zoom: undefined, lesson: undefined }) });
+  save({ report, view, ...(restoring ? {} : { zoom: undefined, layout: undefined, lesson: undefined }) });
   teacher.reset(restoring ? state.lesson : lesson);
   valuesWanted = !!state.summaries;
   showBanner("", null);
@@ -204,7 +206,7 @@ function show(report: Report | undefined, view: GraphView, restoring = false, le
       : h("details", {}, h("summary", {}, `${items.length} notes`), h("ul", {}, ...items)));
   replace(mismatchPane, h("h2", {}, "Mismatches"),
     report ? renderMismatchTable(report, (id) => select(id, true)) : h("p", { class: "muted" }, "Not checked yet."));
-  void graph.render(view, restoring ? state.zoom : undefined);
+  void graph.render(view, restoring ? state.zoom : undefined, restoring ? state.layout : undefined);
   summaryToggle.checked = !!state.summaries;
   if (state.summaries) drawSummaries();
   // Keep the selection if the node still exists, else pick the worst failing node.

@@ -165,6 +165,42 @@ const driver = {
     await el.click();
     return { ok: true };
   },
+  /** Runs `fn` (a function's source, called with `arg`) in the workbench page itself (status bar, views, editors). */
+  async workbenchEvaluate({ fn, arg }) {
+    return page.evaluate(({ fn, arg }) => (0, eval)(`(${fn})`)(arg), { fn, arg });
+  },
+  /** Clicks the `index`-th workbench element matching `selector` (and `hasText`, when given). */
+  async workbenchClick({ selector, hasText, index = 0, button = "left" }) {
+    let target = page.locator(selector);
+    if (hasText) target = target.filter({ hasText });
+    await target.nth(index).click({ timeout: 20000, button });
+    return { ok: true };
+  },
+  /**
+   * Clicks the Testing view's glyph in the gutter of the active editor at `line`
+   * (1-based): the run button VS Code draws beside a test item's range.
+   */
+  async gutterClick({ line, button = "left" }) {
+    const editor = page.locator(".editor-group-container.active .monaco-editor").first();
+    const t0 = Date.now();
+    for (;;) {
+      const glyph = await editor.evaluate((root, line) => {
+        const number = [...root.querySelectorAll(".margin-view-overlays .line-numbers")].find((n) => n.textContent.trim() === String(line));
+        const row = number?.closest(".margin-view-overlays > div");
+        if (!row) return undefined;
+        const top = row.getBoundingClientRect().top;
+        const glyphs = [...root.querySelectorAll('.glyph-margin-widgets > div[class*="testing"], .glyph-margin > div[class*="testing"]')];
+        const at = glyphs.findIndex((g) => Math.abs(g.getBoundingClientRect().top - top) < 2);
+        return at < 0 ? undefined : { at, classes: glyphs[at].className };
+      }, line);
+      if (glyph) {
+        await editor.locator('.glyph-margin-widgets > div[class*="testing"], .glyph-margin > div[class*="testing"]').nth(glyph.at).click({ timeout: 10000, button });
+        return glyph;
+      }
+      if (Date.now() - t0 > 20000) throw new Error(`no Testing glyph in the gutter at line ${line}`);
+      await sleep(250);
+    }
+  },
 };
 
 async function startDriver() {

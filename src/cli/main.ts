@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import { runInWorker } from "../worker/client.js";
+import { runInWorker, WorkerThread } from "../worker/client.js";
 import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
 import { toMermaid } from "../shared/mermaid.js";
 import { renderStandaloneHtml } from "./standalone.js";
@@ -83,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
   if (!["check", "grads", "graph", ...TEACH_COMMANDS].includes(command)) return usage(`unknown command '${command}'`, asJson);
   if (!file) return usage(`${command} needs a network FILE`, asJson);
   if (extra.length) return usage(`unexpected argument '${extra[0]}'`, asJson);
+  // The worker thread loads its code while the options are read.
+  const thread = new WorkerThread().start();
 
   let request: WorkerRequest;
   let timeoutMs: number;
@@ -116,12 +118,14 @@ export async function main(argv: string[]): Promise<number> {
       },
     };
   } catch (e) {
+    thread.terminate();
     if (e instanceof UsageError) return usage(e.message, asJson);
     throw e;
   }
 
   const interactive = process.stderr.isTTY && !o.json;
   const result = await runInWorker(request, {
+    thread,
     timeoutMs,
     onProgress: interactive ? (f, m) => process.stderr.write(`\r\x1b[K${Math.round(f * 100)}% ${m}`) : undefined,
   });

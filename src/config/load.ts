@@ -8,6 +8,7 @@
  * turned into a location by `locate`.
  */
 import { readFile, stat } from "node:fs/promises";
+import { resolve as resolvePath } from "node:path";
 import { buildGraph, type BuildOptions, type Graph } from "../engine/graph.js";
 import { NetworkError, type NetworkSpec, type SpecPath } from "../engine/network.js";
 import { DEFAULT_MAX_MEMORY_MB, formatBytes, type LimitHints } from "../engine/limits.js";
@@ -39,7 +40,7 @@ export interface LoadedNetwork {
  */
 export type ResolveCustomOps = (
   ops: Record<string, string>,
-  context: { file: string; locate: Locate },
+  context: { file: string; locate: Locate; onSource?: (file: string) => void },
 ) => Promise<Record<string, OpDef>>;
 
 /**
@@ -80,6 +81,12 @@ export interface LoadOptions {
   allowUserCode?: boolean;
   /** What a network refused for its size is told to do (the caller's flags and settings). */
   limitHints?: LimitHints;
+  /**
+   * Hears the absolute path of every file the network is read from: the network
+   * file, and the modules its code imports (the editor re-checks a network when
+   * one of them is saved).
+   */
+  onSource?: (file: string) => void;
 }
 
 /** A network's name when its file gives none: the file name without `.gradnet.json` / `.gradnet.ts`. */
@@ -111,6 +118,7 @@ export async function loadNetworkFile(file: string, options: LoadOptions = {}): 
     if (!load) throw new ConfigError("TypeScript networks (.gradnet.ts) are not supported yet by this build", file, { line: 1, column: 1 });
     return load(file, options);
   }
+  options.onSource?.(resolvePath(file));
   const text = await readNetworkText(file, options.maxMemoryMb);
   const parsed = parseAndValidate(text, file);
   if (parsed.spec.ops && Object.keys(parsed.spec.ops).length > 0) {
@@ -139,7 +147,7 @@ export async function resolveOpsMap(spec: NetworkSpec, context: { file: string; 
   if (Object.keys(typescript).length > 0) {
     const resolve = options.resolveCustomOps ?? typescriptSupport?.resolveCustomOps;
     if (!resolve) throw customOpsUnsupported(file, locate);
-    customOps = { ...(await resolve(typescript, { file, locate })), ...customOps };
+    customOps = { ...(await resolve(typescript, { file, locate, onSource: options.onSource })), ...customOps };
   }
   if (Object.keys(python).length === 0) return { spec, customOps };
   if (!options.resolvePythonOps) {

@@ -22,6 +22,12 @@
  * a stack trace are mapped back to the user's file:line:col
  * (src/config/user-code.ts). Time limits are the worker's (src/worker/client.ts):
  * a `for (;;) {}` at the top level or in a forward ends with the thread.
+ *
+ * A thread that loads networks again and again (the editor's warm worker) keeps
+ * esbuild initialised and, per entry file, an esbuild context and its last
+ * bundle: a bundle whose files are all unchanged (size and mtime) is reused as
+ * it is, and a rebuild re-parses only the files whose text changed. The bundle
+ * is still run anew at every load: each check gets fresh module state.
  */
 import { createRequire, isBuiltin, SourceMap } from "node:module";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
@@ -38,7 +44,7 @@ import { ConfigError, throwAll, type SourceLocation } from "./errors.js";
 import { buildOptions, locatedError, resolveOpsMap, type LoadOptions, type LoadedNetwork, type Locate, type ResolveCustomOps } from "./load.js";
 import { registerUserBundle } from "./user-code.js";
 
-type EsbuildApi = Pick<typeof Esbuild, "build">;
+type EsbuildApi = Pick<typeof Esbuild, "build"> & Partial<Pick<typeof Esbuild, "context">>;
 type EsbuildKind = "native" | "wasm";
 
 let chosen: { api: EsbuildApi; kind: EsbuildKind } | undefined;
@@ -90,26 +96,52 @@ function resolveFile(base: string): string | undefined {
 const loaderFor = (file: string): Esbuild.Loader =>
   /\.(c|m)?ts$/.test(file) ? "ts" : file.endsWith(".tsx") ? "tsx" : file.endsWith(".json") ? "json" : "js";
 
-/** Resolve and read files with Node's fs (esbuild-wasm's browser build has none). */
-const filesPlugin: Esbuild.Plugin = {
-  name: "gradlens-files",
-  setup(build) {
-    build.onResolve({ filter: /.*/ }, (args) => {
-      if (args.kind === "entry-point") return { path: args.path };
-      if (isBuiltin(args.path)) return { path: args.path, external: true };
-      if (args.path.startsWith("./") || args.path.startsWith("../") || isAbsolute(args.path)) {
-        const found = resolveFile(resolve(args.resolveDir, args.path));
-        return found ? { path: found } : { errors: [{ text: `Could not resolve "${args.path}" (no such file next to ${relative(process.cwd(), args.importer) || args.importer})` }] };
-      }
-      try {
-        return { path: createRequire(join(args.resolveDir, "noop.js")).resolve(args.path) };
-      } catch {
-        return { errors: [{ text: `Could not resolve "${args.path}": a network may import "gradlens", Node's built-in modules, relative files and installed packages` }] };
-      }
-    });
-    build.onLoad({ filter: /.*/ }, (args) => ({ contents: readFileSync(args.path, "utf8"), loader: loaderFor(args.path), resolveDir: dirname(args.path) }));
-  },
-};
+/** A file as it was read for a bundle: a later bundle of the same entry is reused while every one is unchanged. */
+interface Stamp {
+  size: number;
+  mtimeMs: number;
+}
+
+function stampOf(file: string): Stamp | undefined {
+  try {
+    const info = statSync(file);
+    return { size: info.size, mtimeMs: info.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolve and read files with Node's fs (esbuild-wasm's browser build has none),
+ * noting each file read in `read` (cleared at the start of every build).
+ */
+function filesPlugin(read: Map<string, Stamp>): Esbuild.Plugin {
+  return {
+    name: "gradlens-files",
+    setup(build) {
+      build.onStart(() => read.clear());
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === "entry-point") return { path: args.path };
+        if (isBuiltin(args.path)) return { path: args.path, external: true };
+        if (args.path.startsWith("./") || args.path.startsWith("../") || isAbsolute(args.path)) {
+          const found = resolveFile(resolve(args.resolveDir, args.path));
+          return found ? { path: found } : { errors: [{ text: `Could not resolve "${args.path}" (no such file next to ${relative(process.cwd(), args.importer) || args.importer})` }] };
+        }
+        try {
+          return { path: createRequire(join(args.resolveDir, "noop.js")).resolve(args.path) };
+        } catch {
+          return { errors: [{ text: `Could not resolve "${args.path}": a network may import "gradlens", Node's built-in modules, relative files and installed packages` }] };
+        }
+      });
+      build.onLoad({ filter: /.*/ }, (args) => {
+        const stamp = stampOf(args.path);
+        const contents = readFileSync(args.path, "utf8");
+        if (stamp) read.set(args.path, stamp);
+        return { contents, loader: loaderFor(args.path), resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
 
 interface Bundle {
   code: string;
@@ -125,22 +157,78 @@ function userPath(abs: string, entryAbs: string, entryAsGiven: string): string {
   return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
 }
 
-async function bundle(entryAbs: string, entryAsGiven: string): Promise<Bundle> {
+/** "gradlens" is the engine that runs this check: never bundle a copy of it. */
+const gradlensPlugin: Esbuild.Plugin = {
+  name: "gradlens-engine",
+  setup(build) {
+    build.onResolve({ filter: /^gradlens(\/.*)?$/ }, (args) =>
+      args.path === "gradlens"
+        ? { path: "gradlens", external: true }
+        : { errors: [{ text: `'${args.path}': import from "gradlens" itself (it exports defineOp, network and the tensor helpers)` }] });
+  },
+};
+
+/** What this thread keeps of an entry file between loads: its esbuild context and its last bundle, with the files read. */
+interface Kept {
+  /** Files the last build read (filled by filesPlugin). */
+  read: Map<string, Stamp>;
+  context?: Esbuild.BuildContext;
+  bundle?: Bundle;
+  /** The files of `bundle`, as they were when it was made. */
+  files?: Map<string, Stamp>;
+}
+
+/** Entry files kept at once (each context holds its files' syntax trees). */
+const MAX_KEPT = 16;
+const kept = new Map<string, Kept>();
+
+const unchanged = (files: Map<string, Stamp>): boolean =>
+  [...files].every(([file, was]) => {
+    const now = stampOf(file);
+    return now !== undefined && now.size === was.size && now.mtimeMs === was.mtimeMs;
+  });
+
+/** How many bundles this thread made and reused (for the editor's tests and the bench). */
+export const bundleStats = { built: 0, reused: 0 };
+
+/**
+ * Off by default: an esbuild context keeps native esbuild's service process,
+ * and with it the process, alive. A long-lived worker thread (the editor's warm
+ * worker, which ends by being terminated) turns contexts on.
+ */
+let useContexts = false;
+export function keepEsbuildContexts(on: boolean): void {
+  useContexts = on;
+  if (!on) for (const k of kept.values()) {
+    void k.context?.dispose();
+    k.context = undefined;
+  }
+}
+
+/**
+ * The entry file bundled: the last bundle again when none of its files changed,
+ * else a rebuild in the entry's esbuild context (a plain build where the API has
+ * no contexts). `onSource` hears every file the bundle is made of.
+ */
+async function bundle(entryAbs: string, entryAsGiven: string, onSource?: (file: string) => void): Promise<Bundle> {
   const outDir = dirname(entryAbs);
-  const gradlensPlugin: Esbuild.Plugin = {
-    name: "gradlens-engine",
-    setup(build) {
-      // "gradlens" is the engine that runs this check: never bundle a copy of it.
-      build.onResolve({ filter: /^gradlens(\/.*)?$/ }, (args) =>
-        args.path === "gradlens"
-          ? { path: "gradlens", external: true }
-          : { errors: [{ text: `'${args.path}': import from "gradlens" itself (it exports defineOp, network and the tensor helpers)` }] });
-    },
-  };
+  const keep = kept.get(entryAbs) ?? { read: new Map<string, Stamp>() };
+  kept.delete(entryAbs);
+  kept.set(entryAbs, keep);   // most recently used last
+  for (const [old, k] of kept) {
+    if (kept.size <= MAX_KEPT) break;
+    kept.delete(old);
+    void k.context?.dispose();
+  }
+  if (keep.bundle && keep.files && unchanged(keep.files)) {
+    bundleStats.reused++;
+    for (const file of keep.files.keys()) onSource?.(file);
+    return keep.bundle;
+  }
   const options: Esbuild.BuildOptions = {
     entryPoints: [entryAbs], bundle: true, platform: "node", format: "cjs", target: "node20",
     write: false, outfile: join(outDir, "gradlens-user-bundle.js"), absWorkingDir: outDir,
-    sourcemap: "external", sourcesContent: false, logLevel: "silent", plugins: [gradlensPlugin, filesPlugin],
+    sourcemap: "external", sourcesContent: false, logLevel: "silent", plugins: [gradlensPlugin, filesPlugin(keep.read)],
   };
   let lastError: unknown;
   for (const candidate of esbuildCandidates()) {
@@ -153,14 +241,20 @@ async function bundle(entryAbs: string, entryAsGiven: string): Promise<Bundle> {
     }
     let result: Esbuild.BuildResult;
     try {
-      result = await api.build(options);
+      if (useContexts && api.context && !keep.context) keep.context = await api.context(options);
+      result = keep.context ? await keep.context.rebuild() : await api.build(options);
     } catch (e) {
+      for (const file of keep.read.keys()) onSource?.(file);
       const failure = e as Partial<Esbuild.BuildFailure>;
       if (Array.isArray(failure.errors) && failure.errors.length > 0) {
         chosen = { api, kind: candidate.kind };
+        keep.bundle = undefined;
         throw bundleErrors(failure.errors, entryAbs, entryAsGiven, outDir);
       }
-      lastError = e; // this esbuild cannot run here (a native binary for another platform): try the next
+      // This esbuild cannot run here (a native binary for another platform): try the next.
+      void keep.context?.dispose();
+      keep.context = undefined;
+      lastError = e;
       continue;
     }
     chosen = { api, kind: candidate.kind };
@@ -168,9 +262,28 @@ async function bundle(entryAbs: string, entryAsGiven: string): Promise<Bundle> {
     const js = files.find((f) => f.path.endsWith(".js"));
     const map = files.find((f) => f.path.endsWith(".js.map"));
     if (!js || !map) throw new Error("esbuild produced no bundle");
-    return { code: js.text, map: JSON.parse(map.text), outDir };
+    bundleStats.built++;
+    keep.bundle = { code: js.text, map: JSON.parse(map.text), outDir };
+    keep.files = new Map(keep.read);
+    for (const file of keep.files.keys()) onSource?.(file);
+    return keep.bundle;
   }
   throw new ConfigError(`cannot bundle TypeScript: neither esbuild nor esbuild-wasm could be loaded (${(lastError as Error)?.message ?? lastError})`, entryAsGiven, { line: 1, column: 1 });
+}
+
+/** Starts esbuild in this thread (esbuild-wasm compiles its WebAssembly), so that the first bundle does not wait for it. */
+export async function warmUpEsbuild(): Promise<EsbuildKind | undefined> {
+  for (const candidate of esbuildCandidates()) {
+    try {
+      const api = await candidate.api();
+      await api.build({ stdin: { contents: "export {}", loader: "ts" }, write: false, logLevel: "silent" });
+      chosen ??= { api, kind: candidate.kind };
+      return chosen.kind;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
 }
 
 function bundleErrors(errors: Esbuild.Message[], entryAbs: string, entryAsGiven: string, outDir: string): ConfigError {
@@ -218,8 +331,8 @@ function runBundle(b: Bundle, entryAbs: string, entryAsGiven: string): Record<st
 }
 
 /** Bundle and run a user's TypeScript module; its exports. */
-async function loadModule(fileAbs: string, asGiven: string): Promise<Record<string, unknown>> {
-  return runBundle(await bundle(fileAbs, asGiven), fileAbs, asGiven);
+async function loadModule(fileAbs: string, asGiven: string, onSource?: (file: string) => void): Promise<Record<string, unknown>> {
+  return runBundle(await bundle(fileAbs, asGiven, onSource), fileAbs, asGiven);
 }
 
 const isOp = (v: unknown): v is OpDef => typeof v === "object" && v !== null && typeof (v as OpDef).forward === "function";
@@ -233,7 +346,8 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(`cannot read the network file: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a network file" : (e as Error).message}`, file, { line: 1, column: 1 });
   }
-  const exports = await loadModule(abs, file);
+  options.onSource?.(abs);
+  const exports = await loadModule(abs, file, options.onSource);
   // `export default network(...)`, or a CommonJS `module.exports = network(...)`.
   const hasDefault = "default" in exports;
   const spec = (hasDefault ? exports.default : exports) as NetworkSpec;
@@ -261,7 +375,7 @@ export async function loadTypeScript(file: string, options: LoadOptions): Promis
  * the network file) is bundled and run once; `#name` picks the export (default:
  * the export named like the op, else the default export).
  */
-export const resolveCustomOps: ResolveCustomOps = async (ops, { file, locate }) => {
+export const resolveCustomOps: ResolveCustomOps = async (ops, { file, locate, onSource }) => {
   const base = dirname(resolve(file));
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   const resolved: Record<string, OpDef> = {};
@@ -282,7 +396,7 @@ export const resolveCustomOps: ResolveCustomOps = async (ops, { file, locate }) 
         const code = (e as NodeJS.ErrnoException).code;
         throw new ConfigError(`custom op '${name}': cannot read "${modulePath}" (${code === "ENOENT" ? `no such file: ${given}` : code === "EISDIR" ? "a directory" : (e as Error).message})`, file, at());
       }
-      return loadModule(abs, given);
+      return loadModule(abs, given, onSource);
     })());
     const exports = await modules.get(abs)!;
     const picked = exportName !== undefined && exportName !== "" ? exportName : name in exports ? name : "default";

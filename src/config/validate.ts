@@ -1,31 +1,20 @@
 /**
  * Schema validation of a parsed network, in people's words.
  *
- * ajv checks the value against gradnet.schema.json (the same file VS Code uses).
+ * ajv's validator of gradnet.schema.json (the same file VS Code uses), compiled
+ * ahead of time into gradnet.validate.js by `npm run gen-schema`, checks the value.
  * Its raw errors ("must be >= 1") become "nodes[2].units must be a positive
  * integer, got -3", each with the path of the value (or key) at fault.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
 import type { SpecPath } from "../engine/network.js";
 import { nearest } from "../engine/suggest.js";
-import schemaJson from "./schema/gradnet.schema.json";
+import validateNetwork from "./schema/gradnet.validate.js";
 
 export interface SpecProblem {
   message: string;
   path: SpecPath;
   target: "value" | "key";
-}
-
-let compiled: { schema: object; validate: ValidateFunction } | undefined;
-
-function validator(schema: object): ValidateFunction {
-  if (compiled?.schema !== schema) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true, strictRequired: false, strictTypes: false });
-    // VS Code's own schema keywords: annotations for the editor (errorMessage is read below).
-    ajv.addVocabulary(["errorMessage", "enumDescriptions", "markdownDescription"]);
-    compiled = { schema, validate: ajv.compile(schema) };
-  }
-  return compiled.validate;
 }
 
 /** "nodes[2].units", "inputs.x.shape[0]", or "the network" for the root. */
@@ -64,11 +53,10 @@ function toPath(instancePath: string): SpecPath {
 const quoted = (s: string) => `'${s}'`;
 
 /** Every schema problem of a parsed network, at most one per value (the loader sorts them by position). */
-export function schemaProblems(value: unknown, schema: object = schemaJson): SpecProblem[] {
-  const validate = validator(schema);
-  if (validate(value)) return [];
+export function schemaProblems(value: unknown): SpecProblem[] {
+  if (validateNetwork(value)) return [];
   // "if" and "propertyNames" only echo the errors of their subschemas.
-  const errors = (validate.errors ?? []).filter((e) => e.keyword !== "if" && e.keyword !== "propertyNames");
+  const errors = (validateNetwork.errors ?? []).filter((e) => e.keyword !== "if" && e.keyword !== "propertyNames");
   // An anyOf reports its own failure and each branch's: keep the anyOf only.
   const anyOfs = errors.filter((e) => e.keyword === "anyOf");
   const kept = errors.filter(
@@ -121,7 +109,7 @@ function translate(e: ErrorObject, root: unknown): SpecProblem {
       const op = opOf(root, path);
       const extraPath = [...path, extra];
       if (path.length === 2 && path[0] === "nodes" && op) {
-        const attrs = allowed.filter((k) => !["id", "op", "inputs", "params"].includes(k));
+        const attrs = allowed.filter((k) => !["id", "op", "inputs", "params", "group"].includes(k));
         const hint = suggestion ? `; did you mean ${quoted(suggestion)}?` : attrs.length ? ` (it takes: ${attrs.join(", ")})` : " (it takes none)";
         return { message: `${where}: unknown attribute ${quoted(extra)} for op ${quoted(op)}${hint}`, path: extraPath, target: "key" };
       }

@@ -22,6 +22,8 @@ export interface NodeSpec {
   op: string | OpDef;
   inputs?: string[];
   params?: Record<string, ParamValue>;
+  /** A name shared by the nodes of one block ("block1"): the graph draws them as one collapsible box. */
+  group?: string;
   [attr: string]: unknown;
 }
 

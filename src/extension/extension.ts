@@ -1,7 +1,10 @@
 /**
- * GradLens in VS Code: commands, the panel, hovers, Problems and CodeLens over
- * the engine, which runs in a worker thread. Everything here is registered at
- * activation; nothing runs until a network file or a command needs it.
+ * GradLens in VS Code: commands, the panel, hovers, Problems, CodeLens, the
+ * Testing view and a status bar item over the engine, which runs in worker
+ * threads kept warm between checks. Everything here is registered at
+ * activation; nothing runs until a network file or a command needs it (one idle
+ * worker thread is started and primed, off the main thread, so the first check
+ * does not wait for it).
  */
 import { basename } from "node:path";
 import * as vscode from "vscode";
@@ -16,6 +19,10 @@ import { CheckRunner, userOutput, type WorkerState } from "./runner.js";
 import { TeachRunner } from "./teacher.js";
 import { registerWalkthrough } from "./walkthrough.js";
 import { readSettings } from "./settings.js";
+import { NetworkStatusBar, type StatusBarView } from "./status-bar.js";
+import { NetworkTests } from "./testing.js";
+import type { ItemOutcome } from "./test-results.js";
+import { WarmWorkers, type WarmStats } from "../worker/client.js";
 
 /** What `activate()` returns: read-only views of real state, for integration tests and other extensions. */
 export interface GradLensApi {
@@ -31,6 +38,20 @@ export interface GradLensApi {
   onDidCheck: vscode.Event<CheckRecord>;
   /** How many teaching questions (explain, descent, sweep, values) the worker answered, per kind. */
   taught(): Readonly<Record<"explain" | "descent" | "sweep" | "values", number>>;
+  /** The worker threads kept warm between checks. */
+  workers(): WarmStats;
+  /** The status bar item as it shows now. */
+  statusBar(): StatusBarView;
+  /** The Testing view's items: each network's id, label and children (id, label, 0-based line). */
+  testItems(): { id: string; label: string; children: { id: string; label: string; line?: number }[] }[];
+  /** What the Testing view was told about an item in the last run that reached it. */
+  testOutcome(id: string): ItemOutcome | undefined;
+  /** Test runs started (profile, continuous, the items asked for). */
+  testRuns(): readonly { profile: "run" | "debug"; continuous: boolean; include: string[] | "all"; at: number }[];
+  /** Fires when a test run (or a continuous re-check) ended. */
+  onDidRunTests: vscode.Event<void>;
+  /** The files the network was read from in its last check (absolute paths). */
+  sourcesOf(uri: vscode.Uri): readonly string[] | undefined;
 }
 
 const DOCUMENT_SELECTOR: vscode.DocumentSelector = [
@@ -40,7 +61,13 @@ const DOCUMENT_SELECTOR: vscode.DocumentSelector = [
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
   const store = new ResultStore(context.storageUri && vscode.Uri.joinPath(context.storageUri, "checks"));
-  const runner = new CheckRunner(store);
+  const workers = new WarmWorkers({
+    workerPath: vscode.Uri.joinPath(context.extensionUri, "dist", "worker.js").fsPath,
+    // esbuild is started in a fresh thread only where a .gradnet.ts may be checked.
+    esbuild: () => vscode.workspace.isTrusted && hasTypeScriptNetworks,
+  });
+  let hasTypeScriptNetworks = false;
+  const runner = new CheckRunner(store, workers);
   const teacher = new TeachRunner(userOutput);
   const host: PanelHost = {
     extensionUri: context.extensionUri, store, memento: context.workspaceState,
@@ -64,8 +91,22 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     return outcome;
   }
 
+  const statusBar = new NetworkStatusBar(store, (uri) => runner.isRunning(uri), runner.onDidStart);
+  const tests = new NetworkTests({
+    runner, store,
+    showPanel: (uri, nodeId) => {
+      NetworkPanel.show(host, uri);
+      if (nodeId) NetworkPanel.get(uri)?.select(nodeId);
+    },
+  });
+  // One thread started and primed now, off the main thread: the first check finds it ready.
+  void vscode.workspace.findFiles("**/*.gradnet.ts", "**/node_modules/**", 1).then((ts) => {
+    hasTypeScriptNetworks = ts.length > 0;
+    workers.prestart();
+  }, () => workers.prestart());
+
   context.subscriptions.push(
-    store, runner, teacher,
+    store, runner, teacher, statusBar, tests, { dispose: () => workers.dispose() },
     ...registerWalkthrough({ context, store, check: checkAndShow }),
     new Diagnostics(store),
     vscode.languages.registerHoverProvider(DOCUMENT_SELECTOR, new NetworkHoverProvider(store)),
@@ -129,6 +170,21 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     },
     onDidCheck: store.onDidChange,
     taught: () => ({ ...teacher.answered }),
+    workers: () => workers.snapshot(),
+    statusBar: () => ({ ...statusBar.view }),
+    testItems: () => {
+      const out: ReturnType<GradLensApi["testItems"]> = [];
+      tests.controller.items.forEach((item) => {
+        const children: { id: string; label: string; line?: number }[] = [];
+        item.children.forEach((c) => children.push({ id: c.id, label: c.label, line: c.range?.start.line }));
+        out.push({ id: item.id, label: item.label, children });
+      });
+      return out;
+    },
+    testOutcome: (id) => tests.outcomes.get(id),
+    testRuns: () => [...tests.runs],
+    onDidRunTests: tests.onDidRun,
+    sourcesOf: (uri) => runner.sourcesOf(uri),
   };
 }
 

@@ -1,12 +1,13 @@
 /**
  * Runs the engine off the extension host's main thread: it loads and checks
- * the file in a worker thread (src/worker/client.ts) while a progress
- * notification shows how far it got. Cancel, or the time limit from
- * `gradlens.userCodeTimeoutSeconds`, terminates the worker at once.
+ * the file in a worker thread kept warm between checks (src/worker/client.ts
+ * WarmWorkers) while a progress notification shows how far it got. Cancel, or
+ * the time limit from `gradlens.userCodeTimeoutSeconds`, terminates that
+ * thread at once (a fresh one takes its place).
  */
 import { readFileSync } from "node:fs";
 import * as vscode from "vscode";
-import { runInWorker } from "../worker/client.js";
+import type { WarmWorkers, WorkerThread } from "../worker/client.js";
 import type { GraphView } from "../shared/report.js";
 import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
 import { isJsonNetwork, networkName } from "./files.js";
@@ -37,6 +38,10 @@ export interface WorkerState {
   progressCount: number;
   /** The interpreter asked to run the network's Python layers, and where it came from. */
   python?: { python: string; source: InterpreterSource };
+  /** The operating system's id of the thread that ran it (Linux), to watch it end. */
+  osThread?: number;
+  /** Whether it ran in a thread that had run a task before. */
+  warm?: boolean;
 }
 
 /** One check in flight. */
@@ -65,14 +70,24 @@ export class CheckRunner implements vscode.Disposable {
   private readonly states = new Map<string, WorkerState>();
   private readonly saving = new Set<string>();
   private readonly started = new vscode.EventEmitter<vscode.Uri>();
-  /** Fires when a check starts (the panel shows "busy", the CodeLens "checking…"). */
+  /** Fires when a check starts (the panel shows "busy", the CodeLens "checking…", the status bar "checking…"). */
   readonly onDidStart = this.started.event;
+  /** The files each network was read from in its last run (the network and the modules it imports). */
+  private readonly sources = new Map<string, string[]>();
+  private readonly threads = new WeakMap<WorkerState, WorkerThread>();
 
-  constructor(private readonly store: ResultStore) {}
+  constructor(private readonly store: ResultStore, private readonly workers: WarmWorkers) {}
 
   /** The worker of the latest run of this file (or of any file). */
   workerState(uri?: vscode.Uri): WorkerState {
-    return { ...(uri ? this.states.get(uri.toString()) ?? { running: false, progressCount: 0 } : this.state) };
+    const state = uri ? this.states.get(uri.toString()) ?? { running: false, progressCount: 0 } : this.state;
+    const osThread = this.threads.get(state)?.osThread;
+    return { ...state, ...(osThread !== undefined ? { osThread } : {}) };
+  }
+
+  /** The files the network was read from in its last run (absolute paths), if it ran. */
+  sourcesOf(uri: vscode.Uri): readonly string[] | undefined {
+    return this.sources.get(uri.toString());
   }
 
   /** Checks a network file and records the outcome (see the class comment for a check already running). */
@@ -168,10 +183,15 @@ export class CheckRunner implements vscode.Disposable {
         // Python layers run only in a trusted workspace (the worker refuses them otherwise).
         const python = vscode.workspace.isTrusted && namesPythonLayers(uri) ? await pythonInterpreter(uri) : undefined;
         if (python) state.python = python;
-        const result = await runInWorker({
+        const result = await this.workers.run({
           task, file: uri.fsPath, options, allowUserCode: vscode.workspace.isTrusted, maxMemoryMb: settings.maxMemoryMb,
           ...(python ? { python: python.python } : {}),
         }, {
+          onThread: (thread) => {
+            this.threads.set(state, thread);
+            state.warm = thread.tasks > 0;
+          },
+          onLoaded: ({ sources }) => this.sources.set(uri.toString(), sources),
           timeoutMs: settings.userCodeTimeoutSeconds * 1000,
           // A custom op's console.log, a Python layer's print(): shown in the GradLens output channel, not lost.
           onUserOutput: (text) => userOutput().append(text),

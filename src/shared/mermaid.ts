@@ -9,14 +9,22 @@
  * each character outside [A-Za-z0-9 _.,] replaced by a Mermaid entity code (`#quot;`,
  * `#lt;`, `#35;`…). That neutralises `"`, `]`, `%%{init}%%` directives, `-->`, backticks
  * (markdown strings), `;`, and HTML tags, which Mermaid then shows as literal text.
+ *
+ * Nodes with a "group" are drawn inside a subgraph named after it, or, for a
+ * collapsed group, as one box for the whole group (graph-groups.ts); group
+ * names are user text too, escaped the same way, and their Mermaid ids are
+ * generated (g0, g1, …).
  */
 import type { GraphView, Status } from "./report.js";
+import { drawnGraph, type DrawnBox } from "./graph-groups.js";
 
 export interface MermaidOptions {
   /** Left to right (default) or top to bottom. */
   direction?: "LR" | "TB";
   /** A line more per node or input id (its value and upstream gradient, in the panel): escaped like every label. */
   summaries?: Record<string, string>;
+  /** Groups drawn as one box each (default: none; every group is a subgraph). */
+  collapsed?: ReadonlySet<string>;
 }
 
 export interface MermaidGraph {
@@ -25,6 +33,8 @@ export interface MermaidGraph {
   nodeIdOf: Record<string, string>;
   /** The user's node or input id → Mermaid id. */
   mermaidIdOf: Record<string, string>;
+  /** Mermaid id of a subgraph or a collapsed group's box → the group's name. */
+  groupOf: Record<string, string>;
 }
 
 /** Fill, stroke and text colour per status: readable on light and dark backgrounds alike. */
@@ -62,60 +72,74 @@ const shapeLabel = (shape: readonly number[]): string => `[${shape.map((d) => St
 export function toMermaidGraph(view: GraphView, opts: MermaidOptions = {}): MermaidGraph {
   const nodeIdOf: Record<string, string> = {};
   const mermaidIdOf: Record<string, string> = {};
-  const shapeOf = new Map<string, number[]>();
+  const groupOf: Record<string, string> = {};
   const byClass = new Map<string, string[]>();
+  /** Drawn box key (graph-groups.ts) → Mermaid id. */
+  const idOfKey = new Map<string, string>();
   let next = 0;
-  const assign = (userId: string, cls: string): string => {
-    const id = `n${next++}`;
-    nodeIdOf[id] = userId;
-    // First definition wins; ids are unique in a valid graph.
-    if (!(userId in mermaidIdOf)) mermaidIdOf[userId] = id;
-    byClass.set(cls, [...(byClass.get(cls) ?? []), id]);
+  let nextGroup = 0;
+  const groupIds = new Map<string, string>();
+  const groupId = (name: string) => {
+    let id = groupIds.get(name);
+    if (!id) groupIds.set(name, (id = `g${nextGroup++}`));
     return id;
+  };
+  const classify = (id: string, cls: string) => byClass.set(cls, [...(byClass.get(cls) ?? []), id]);
+
+  const drawn = drawnGraph(view, opts.collapsed ?? new Set());
+  const boxLine = (box: DrawnBox): string => {
+    if (box.kind === "group") {
+      const id = groupId(box.group);
+      idOfKey.set(box.key, id);
+      groupOf[id] = box.group;
+      classify(id, box.status ?? "unchecked");
+      const label = `"${escapeLabel(box.group)}<br>${box.size} node${box.size === 1 ? "" : "s"}, collapsed"`;
+      return box.output ? `${id}[[${label}]]` : `${id}[${label}]`;
+    }
+    const id = `n${next++}`;
+    idOfKey.set(box.key, id);
+    nodeIdOf[id] = box.id;
+    // First definition wins; ids are unique in a valid graph.
+    if (!(box.id in mermaidIdOf)) mermaidIdOf[box.id] = id;
+    if (box.kind === "input") {
+      classify(id, "input");
+      const kind = box.classes !== undefined ? `labels, ${box.classes} classes` : box.constant ? "constant" : "input";
+      return `${id}[/"${escapeLabel(box.id)}<br>${escapeLabel(kind)} ${shapeLabel(box.shape)}${extra(box.id)}"/]`;
+    }
+    classify(id, box.status ?? "unchecked");
+    const shapes = box.outputs ? box.outputs.map((o) => `${escapeLabel(o.name)} ${shapeLabel(o.shape)}`).join(", ") : shapeLabel(box.shape);
+    const label = `"${escapeLabel(box.id)}<br>${escapeLabel(box.op)} → ${shapes}${extra(box.id)}"`;
+    // The loss node gets the subroutine shape (double side bars) so the end of the graph stands out.
+    return box.output ? `${id}[[${label}]]` : `${id}[${label}]`;
   };
 
   const extra = (id: string) => (opts.summaries?.[id] !== undefined ? `<br>${escapeLabel(opts.summaries[id])}` : "");
   const lines = [`flowchart ${opts.direction ?? "LR"}`];
-  for (const input of view.inputs) {
-    const id = assign(input.id, "input");
-    shapeOf.set(input.id, input.shape);
-    const kind = input.classes !== undefined ? `labels, ${input.classes} classes` : input.constant ? "constant" : "input";
-    lines.push(`  ${id}[/"${escapeLabel(input.id)}<br>${escapeLabel(kind)} ${shapeLabel(input.shape)}${extra(input.id)}"/]`);
-  }
-  // A value a node reads: an input or node id, or "node:output" of a node with several outputs.
-  const outputOf = new Map<string, { node: string; name: string }>();
-  const outputNode = nodePart(view.output);
-  for (const node of view.nodes) {
-    const id = assign(node.id, node.status ?? "unchecked");
-    shapeOf.set(node.id, node.outputShape);
-    for (const o of node.outputs ?? []) {
-      outputOf.set(`${node.id}:${o.name}`, { node: node.id, name: o.name });
-      shapeOf.set(`${node.id}:${o.name}`, o.shape);
+  // An expanded group's nodes are written inside its subgraph, where its first node would come.
+  const open = new Set(drawn.groups.filter((g) => !g.collapsed).map((g) => g.name));
+  const written = new Set<string>();
+  for (const box of drawn.boxes) {
+    if (box.kind === "node" && box.group !== undefined && open.has(box.group)) {
+      if (written.has(box.group)) continue;
+      written.add(box.group);
+      const id = groupId(box.group);
+      groupOf[id] = box.group;
+      lines.push(`  subgraph ${id} ["${escapeLabel(box.group)}"]`);
+      for (const member of drawn.boxes) {
+        if (member.kind === "node" && member.group === box.group) lines.push(`    ${boxLine(member)}`);
+      }
+      lines.push("  end");
+      continue;
     }
-    const shapes = node.outputs ? node.outputs.map((o) => `${escapeLabel(o.name)} ${shapeLabel(o.shape)}`).join(", ") : shapeLabel(node.outputShape);
-    const label = `"${escapeLabel(node.id)}<br>${escapeLabel(node.op)} → ${shapes}${extra(node.id)}"`;
-    // The loss node gets the subroutine shape (double side bars) so the end of the graph stands out.
-    lines.push(node.id === outputNode ? `  ${id}[[${label}]]` : `  ${id}[${label}]`);
+    lines.push(`  ${boxLine(box)}`);
   }
-  for (const node of view.nodes) {
-    node.inputs.forEach((source, i) => {
-      const output = outputOf.get(source);
-      const from = mermaidIdOf[output ? output.node : source];
-      if (from === undefined) return; // an unknown input: the graph builder reports it, the drawing skips it
-      const shape = node.inputShapes[i] ?? shapeOf.get(source) ?? [];
-      const label = output ? `${escapeLabel(output.name)} ${shapeLabel(shape)}` : shapeLabel(shape);
-      lines.push(`  ${from} -->|"${label}"| ${mermaidIdOf[node.id]}`);
-    });
+  for (const edge of drawn.edges) {
+    const label = (edge.output !== undefined ? `${escapeLabel(edge.output)} ` : "") + shapeLabel(edge.shape) + (edge.count > 1 ? ` ×${edge.count}` : "");
+    lines.push(`  ${idOfKey.get(edge.from)} -->|"${label}"| ${idOfKey.get(edge.to)}`);
   }
   for (const [cls, style] of Object.entries(statusStyles)) lines.push(`  classDef ${cls} ${style}`);
   for (const [cls, ids] of byClass) lines.push(`  class ${ids.join(",")} ${cls}`);
-  return { text: lines.join("\n") + "\n", nodeIdOf, mermaidIdOf };
-}
-
-/** The node of a value name: "cell:h" → "cell" (ids never contain ':'). */
-function nodePart(value: string): string {
-  const colon = value.indexOf(":");
-  return colon < 0 ? value : value.slice(0, colon);
+  return { text: lines.join("\n") + "\n", nodeIdOf, mermaidIdOf, groupOf };
 }
 
 /** The Mermaid source of the computation graph (what `gradlens graph FILE` prints). */

@@ -4,6 +4,12 @@
  * `--html` page (resources inlined, the report embedded as JSON). Scripts run only
  * with the nonce; nothing remote is allowed. Styles need 'unsafe-inline' because
  * Mermaid writes a <style> element and style attributes into its SVG.
+ *
+ * Mermaid (3 MB) is not run with the page: only a graph small enough for
+ * Mermaid's drawing needs it (webview/mermaid-loader.ts), so the page names it
+ * — its URL in `data-mermaid-src` on the page's script, or (standalone) its
+ * source in an inert <script type="text/plain" id="gradlens-mermaid"> — and the
+ * page's script adds it, with the same nonce, the first time it draws one.
  */
 import type { Report } from "./report.js";
 import type { Lesson } from "./teach.js";
@@ -54,10 +60,14 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
 
 export function panelHtml(o: PanelHtmlOptions): string {
   const nonce = escapeHtml(o.nonce);
+  const mermaidSrc = o.inline?.mermaid === undefined && o.mermaidUri ? ` data-mermaid-src="${escapeHtml(o.mermaidUri)}"` : "";
   const script = (inline: string | undefined, uri: string | undefined): string =>
     inline !== undefined
       ? `<script nonce="${nonce}">${escapeInlineScript(inline)}</script>`
-      : uri ? `<script nonce="${nonce}" src="${escapeHtml(uri)}"></script>` : "";
+      : uri ? `<script nonce="${nonce}" src="${escapeHtml(uri)}"${mermaidSrc}></script>` : "";
+  // Inert until the page's script runs it (see above).
+  const mermaid = o.inline?.mermaid !== undefined
+    ? `<script type="text/plain" id="gradlens-mermaid">${escapeInlineScript(o.inline.mermaid)}</script>` : "";
   const style = o.inline?.style !== undefined
     ? `<style>${o.inline.style.replace(/<\/style/gi, "<\\/style")}</style>`
     : o.styleUri ? `<link rel="stylesheet" href="${escapeHtml(o.styleUri)}">` : "";
@@ -80,7 +90,7 @@ ${style}
 <div id="app"></div>
 ${report}
 ${lesson}
-${script(o.inline?.mermaid, o.mermaidUri)}
+${mermaid}
 ${script(o.inline?.script, o.scriptUri)}
 </body>
 </html>

@@ -32,8 +32,12 @@ export type WebviewMessage =
   | { type: "reveal"; nodeId: string }
   /** Run the check again. */
   | { type: "recheck" }
-  /** The graph finished rendering: its node count and the render time. */
-  | { type: "rendered"; nodes: number; ms: number }
+  /**
+   * The graph finished rendering: the boxes drawn (nodes, inputs, collapsed
+   * groups), the render time, which drawing (Mermaid's, or the layered layout
+   * of a big graph), and whether it is a check's result (a report).
+   */
+  | { type: "rendered"; nodes: number; ms: number; renderer?: "mermaid" | "layered"; checked?: boolean }
   /** Compute a teaching view (explain an entry, the descent, a node's step-size sweep, the node values). */
   | { type: "teach"; request: TeachRequest }
   /** A teaching view is shown (its kind; for explain the entry, for sweep the node): what tests and the host observe. */
@@ -45,6 +49,8 @@ export interface WebviewState {
   view?: GraphView;
   selected?: string;
   zoom?: { scale: number; x: number; y: number };
+  /** The graph's collapsed groups, and its direction when the user chose one. */
+  layout?: { collapsed: string[]; direction?: "LR" | "TB" };
   /** The open tab of the lower half, and whether nodes show their value and upstream gradient. */
   tab?: "details" | "explain" | "descent" | "sweep";
   summaries?: boolean;

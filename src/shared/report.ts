@@ -98,6 +98,8 @@ export interface NodeReport {
   location?: SourceLocation;
   /** For an op defined in user code: where its backward (or jacobian) is written. */
   backwardLocation?: { file: string; line: number; column: number };
+  /** The block the node belongs to (the network file's "group"): the graph draws a group as one collapsible box. */
+  group?: string;
   /** A Jacobian of the node has suspect entries (they pass, far above their finite-difference error). */
   suspect?: boolean;
   /** For a Python layer: what it is and where its forward and backward are written. */
@@ -188,7 +190,7 @@ export interface Report {
 export interface GraphView {
   name: string;
   inputs: InputReport[];
-  nodes: (Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "outputs" | "params" | "location"> &
+  nodes: (Pick<NodeReport, "id" | "op" | "inputs" | "inputShapes" | "outputShape" | "outputs" | "params" | "location" | "group"> &
     Partial<Pick<NodeReport, "status">>)[];
   output: string;
 }

@@ -24,11 +24,14 @@ import { runTeachTask, TEACH_TASKS } from "./teach-task.js";
 
 export interface TaskHooks {
   onProgress?: (fraction: number, message: string) => void;
-  onLoaded?: (userCode: boolean) => void;
   /** The interpreter of the network's Python layers started, with this pid. */
   onPythonStart?: (pid: number) => void;
   /** What the network's Python layers print (default: this thread's stderr). */
   onUserOutput?: (text: string) => void;
+  /** Once the network is loaded: whether it runs user code, and the files it was read from. */
+  onLoaded?: (userCode: boolean, sources: string[]) => void;
+  /** Every file the network is read from, as it is read (also when loading fails). */
+  onSource?: (file: string) => void;
 }
 
 export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Promise<WorkerResult> {
@@ -43,16 +46,22 @@ export async function runTask(request: WorkerRequest, hooks: TaskHooks = {}): Pr
 
 async function runLoaded(request: WorkerRequest, hooks: TaskHooks, python: PythonLayers): Promise<WorkerResult> {
   let loaded: LoadedNetwork;
+  const sources = new Set<string>();
+  const onSource = (file: string) => {
+    if (sources.has(file)) return;
+    sources.add(file);
+    hooks.onSource?.(file);
+  };
   try {
     loaded = await loadNetworkFile(request.file, {
       seed: request.options?.seed, maxTensorSize: request.maxTensorSize, maxMemoryMb: request.maxMemoryMb, allowUserCode: request.allowUserCode, limitHints: LIMIT_HINTS,
-      resolvePythonOps: python.resolve,
+      resolvePythonOps: python.resolve, onSource,
     });
   } catch (e) {
     return failure(e);
   }
   const userCode = loaded.graph.nodes.some((n) => !n.op.builtin);
-  hooks.onLoaded?.(userCode);
+  hooks.onLoaded?.(userCode, [...sources]);
   try {
     const graph = loaded.graph;
     if (request.task === "graph") return { kind: "graph", view: { ...describeGraph(graph), nodes: describeGraph(graph).nodes.map((n, i) => ({ ...n, location: located(loaded, graph.nodes[i].specIndex) })) } };

@@ -61,12 +61,16 @@ export function buggyMlpReport(options?: Partial<CheckOptions>): Report {
   return check(spec, {}, options);
 }
 
+/** A Mermaid directive that would switch it to "loose": the name of the group of hostileIds.init. */
+export const hostileGroup = '%%{init: {"securityLevel": "loose"}}%%';
+
 /** Ids that are HTML, script and Mermaid syntax; a failing node among them. */
 export const hostileIds = {
   input: '"]; click n call alert()',
   img: "<img src=x onerror=__pwned=1>",
   script: "<script>__pwned=2;alert(2)</script>",
-  init: '%%{init: {"securityLevel": "loose"}}%%',
+  // Ids may not hold ':' (it reads an output): the full directive comes in as a group's name (hostileGroup).
+  init: '%%{init}%% {"securityLevel" "loose"}',
   arrow: "a-->b; click a call alert(1)",
   loss: "`loss` & #quot; ]] ((x))",
 } as const;
@@ -79,7 +83,7 @@ export function hostileReport(): Report {
     nodes: [
       { id: hostileIds.img, op: "linear", units: 3 },
       { id: hostileIds.script, op: signTanh },
-      { id: hostileIds.init, op: "sigmoid" },
+      { id: hostileIds.init, op: "sigmoid", group: hostileGroup },
       { id: hostileIds.arrow, op: "mul", inputs: [hostileIds.init, hostileIds.script] },
       { id: hostileIds.loss, op: "sum" },
     ],
@@ -119,4 +123,30 @@ export function exampleFiles(): string[] {
 export async function exampleReport(file: string): Promise<Report> {
   const { graph } = await loadNetworkFile(join(root, file));
   return checkGraph(graph, {});
+}
+
+/**
+ * A network of `blocks` residual blocks, each a group of `perBlock` nodes
+ * (linear, tanh, … and an add of the block's input), then a sum; the tanh of
+ * block `failing` has the wrong sign in its backward. `grouped: false` leaves
+ * out the "group" fields (the same chain, ungrouped).
+ */
+export function blocksReport(blocks: number, perBlock: number, failing: number, grouped = true): Report {
+  const nodes: NetworkSpec["nodes"] = [];
+  let previous = "x";
+  for (let b = 0; b < blocks; b++) {
+    const group = grouped ? { group: `block${b + 1}` } : {};
+    const start = previous;
+    for (let k = 0; k < perBlock - 1; k++) {
+      const id = `b${b + 1}_${k % 2 === 0 ? "fc" : "act"}${k}`;
+      const op = k % 2 === 0 ? "linear" : b === failing && k === 1 ? signTanh : "tanh";
+      nodes.push({ id, op, ...(k % 2 === 0 ? { units: 3 } : {}), inputs: [previous], ...group });
+      previous = id;
+    }
+    const sum = `b${b + 1}_out`;
+    nodes.push({ id: sum, op: "add", inputs: [previous, start], ...group });
+    previous = sum;
+  }
+  nodes.push({ id: "loss", op: "sum", inputs: [previous] });
+  return check({ name: `blocks-${blocks}x${perBlock}`, seed: 2, inputs: { x: { shape: [2, 3] } }, nodes }, {}, { mode: "fast" });
 }

@@ -6,5 +6,5 @@
 import { runSuite } from "./runner.js";
 
 export function run(): Promise<void> {
-  return runSuite(process.env.GRADLENS_EDITOR_SUITE === "restricted" ? ["restricted.test.js"] : ["extension.test.js", "teach.test.js", "python.test.js"]);
+  return runSuite(process.env.GRADLENS_EDITOR_SUITE === "restricted" ? ["restricted.test.js"] : ["extension.test.js", "teach.test.js", "python.test.js", "testing.test.js"]);
 }

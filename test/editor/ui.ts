@@ -79,3 +79,15 @@ export const workbenchText = (selector: string, timeoutMs = 20_000) => call<stri
 
 /** Clicks the workbench element (under `within`) whose text is exactly `text`: a walkthrough step's button. */
 export const clickText = (text: string, within = "body") => call("clickText", { text, within });
+
+/** Evaluates `fn(arg)` in the workbench page itself (status bar, the Testing view, editors); returns its (JSON) result. */
+export function inWorkbench<A, R>(fn: (arg: A) => R, arg?: A): Promise<Awaited<R>> {
+  return call("workbenchEvaluate", { fn: fn.toString(), arg });
+}
+
+/** Clicks the `index`-th workbench element matching `selector` (and containing `hasText`). */
+export const clickInWorkbench = (selector: string, options: { hasText?: string; index?: number; button?: "left" | "right" } = {}) =>
+  call("workbenchClick", { selector, ...options });
+
+/** Clicks the Testing view's run glyph in the active editor's gutter at `line` (1-based). */
+export const clickGutterRun = (line: number, button: "left" | "right" = "left") => call<{ classes: string }>("gutterClick", { line, button });

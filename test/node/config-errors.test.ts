@@ -52,6 +52,7 @@ const cases: Case[] = [
   { name: "bad-output", line: 9, column: 13, message: /"output" must name a node; did you mean 'loss'\?/ },
   { name: "arity", line: 7, column: 62, message: /softmax_cross_entropy takes exactly 2 inputs, got 1/ },
   { name: "unknown-key", line: 5, column: 3, message: /^unknown key 'node'; did you mean 'nodes'\?$/ },
+  { name: "bad-group", line: 6, column: 56, message: /^nodes\[0\]\.group must be a non-empty string \(the name of the node's block\), got 1$/ },
   { name: "custom-ops", line: 2, column: 3, message: /custom ops from TypeScript modules \("ops"\) are not supported/ },
   { name: "embedding-few-rows", line: 6, column: 26, message: /^emb \(embedding\): embedding's ids have 12 classes but its table has 5 rows \("num"\)/ },
   { name: "gelu-approximate", line: 6, column: 47, message: /^nodes\[0\]\.approximate must be one of 'none', 'tanh', got "fast"$/ },

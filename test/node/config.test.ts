@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { ConfigError, ConfigErrors, loadNetworkFile, loadNetworkText, parseNetworkText, validateNetworkText } from "../../src/config/load.js";
 import { LineIndex, parseJsonText } from "../../src/config/json.js";
 import { schemaText } from "../../src/config/schema/build.js";
+import { validatorCode } from "../../src/config/schema/validator-code.js";
 import { formatPath, schemaProblems } from "../../src/config/validate.js";
 import { builtinOpList, builtinOpNames } from "../../src/engine/ops/index.js";
 import { toNested } from "../../src/engine/tensor.js";
@@ -100,6 +101,11 @@ describe("syntax errors: readable, at their offset", () => {
 describe("JSON Schema", () => {
   test("the committed schema is the one generated from the op registry (npm run gen-schema)", () => {
     assert.equal(readFileSync(schemaFile, "utf8"), schemaText(builtinOpList));
+  });
+
+  test("the committed validator is ajv's code for the committed schema (npm run gen-schema)", () => {
+    const committed = readFileSync(join(root, "src/config/schema/gradnet.validate.js"), "utf8");
+    assert.equal(committed, validatorCode(JSON.parse(readFileSync(schemaFile, "utf8"))));
   });
 
   test("op names come from the registry; every attribute has a description", () => {

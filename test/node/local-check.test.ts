@@ -19,3 +19,23 @@ test("x − x and x · x: a value fed to both inputs of a node passes, each posi
     }
   }
 });
+
+test("summarise: the worst five entries are those a full sort gives (failures, kinks, then by relative error; ties by position)", async () => {
+  const { summarise } = await import("../../src/engine/check/summary.js");
+  const { entryStatus, relError } = await import("../../src/engine/compare.js");
+  const { Rng } = await import("../../src/engine/random.js");
+  const rng = new Rng(5);
+  const tol = { rtol: 1e-3, atol: 1e-5 };
+  const rank = (s: string) => (s === "fail" ? 2 : s === "kink" ? 1 : s === "skipped" ? -1 : 0);
+  for (let t = 0; t < 300; t++) {
+    const n = 1 + Math.floor(rng.uniform() * 60);
+    // Values on a coarse grid: many ties, some exact matches, a few non-finite entries.
+    const N = Float64Array.from({ length: n }, () => Math.round(rng.normal() * 3) / 3);
+    const A = N.map((x) => (rng.uniform() < 0.3 ? x : rng.uniform() < 0.05 ? Infinity : Math.round(rng.normal() * 3) / 3));
+    const status = [...A].map((_, k) => entryStatus({ analytic: A, numeric: N }, k, tol));
+    const rel = [...A].map((a, k) => relError(a, N[k], tol));
+    const sorted = [...A.keys()].sort((i, j) => rank(status[j]) - rank(status[i]) || rel[j] - rel[i]).slice(0, 5);
+    const worst = summarise({ analytic: A, numeric: N }, tol, (k) => [k]).worst.map((w) => w.index[0]);
+    assert.deepEqual(worst, sorted, `case ${t}: ${JSON.stringify([...A])} vs ${JSON.stringify([...N])}`);
+  }
+});

@@ -62,6 +62,7 @@ describe("bad TypeScript networks: FILE:LINE:COL at the offending code", () => {
     { name: "syntax-error.gradnet.ts", at: "5:3", message: /^Expected "\}" but found "nodes"$/ },
     { name: "syntax-error-unicode.gradnet.ts", at: "4:26", message: /^Expected identifier but found "⊙"$/ },
     { name: "bad-node.gradnet.ts", at: "8:22", message: /^unknown op 'rleu'; did you mean 'relu'\?/ },
+    { name: "bad-group.gradnet.ts", at: "8:37", message: /^"group" must be a non-empty string \(the name of the block this node belongs to\), got 2$/ },
     { name: "no-default.gradnet.ts", at: "1:1", message: /must `export default network\(\{ inputs, nodes \}\)`: it has no default export \(it exports net\)/ },
     { name: "import-subpath.gradnet.ts", at: "1:25", message: /'gradlens\/tensor': import from "gradlens" itself/ },
     { name: "bad-ops.gradnet.json", at: "3:18", message: /^custom op 'mySoftmax': "\.\/helper-layers\.ts" has no export 'notThere' \(its ops: badMatmul\)$/ },

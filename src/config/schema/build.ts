@@ -130,7 +130,7 @@ function opNodeSchema(op: OpDef): Schema {
     properties: Object.fromEntries(paramNames.map((p) => [p, { description: `Initial value of ${op.name}'s ${p} (nested arrays, or { "shape": [...] } for seeded values).`, $ref: "#/definitions/paramValue" }])),
     additionalProperties: false,
   };
-  const properties: Schema = { id: true, op: true, inputs, params, ...Object.fromEntries(Object.entries(attrs).map(([k, s]) => [k, attrSchema(s)])) };
+  const properties: Schema = { id: true, op: true, inputs, params, group: true, ...Object.fromEntries(Object.entries(attrs).map(([k, s]) => [k, attrSchema(s)])) };
   const required = Object.entries(attrs).filter(([, s]) => s.required).map(([k]) => k);
   return {
     if: { properties: { op: { const: op.name } }, required: ["op"] },
@@ -232,6 +232,12 @@ export function buildSchema(ops: Iterable<OpDef>): Schema {
             type: "object",
             additionalProperties: { $ref: "#/definitions/paramValue" },
             errorMessage: "must be an object mapping parameter names to nested arrays (or { \"shape\": [...] })",
+          },
+          group: {
+            description: "The block this node belongs to, e.g. \"block1\": the graph draws the nodes of a group as one box that can be collapsed (big networks open with their groups collapsed, except those holding a failure).",
+            type: "string",
+            pattern: "\\S",
+            errorMessage: "must be a non-empty string (the name of the node's block)",
           },
         },
         allOf: builtins.map(opNodeSchema),

@@ -40,6 +40,7 @@ function nodeReport(run: LocalRun, node: GraphNode): NodeReport {
     id: node.id, op: node.op.name, status: "skipped", maxRelError: 0, inputs: node.inputs, inputShapes: node.inputShapes,
     outputShape: node.outputShape, ...outputsView(node), params: Object.entries(node.params).map(([name, t]) => ({ name, shape: t.shape, size: t.data.length })),
     jacobians: [],
+    ...(node.group !== undefined ? { group: node.group } : {}),
   };
   if (!opts.local) {
     base.message = "local checks were turned off";

@@ -1,5 +1,5 @@
 /** Many compared entries summed up: a status, the largest relative error, the worst few entries. */
-import { entryStatus, relError, withNoise, worstStatus, type Compared, type Tolerance } from "../compare.js";
+import { entryStatus, relError, worstStatus, type Compared, type Tolerance } from "../compare.js";
 import type { Status, WorstEntry } from "../../shared/report.js";
 import type { SuspectMarks } from "./suspect.js";
 
@@ -25,23 +25,45 @@ export function summarise(c: Compared, tol: Tolerance, indexOf: (k: number) => n
   const statuses: Status[] = new Array(A.length);
   let maxRel = 0, failing = 0;
   const rels = new Float64Array(A.length);
+  // The user's tolerance widened by an entry's rounding noise, one object reused for every entry.
+  const widened: Tolerance = { rtol: tol.rtol, atol: tol.atol };
   for (let k = 0; k < A.length; k++) {
-    statuses[k] = statusOf(c, k, noise ? withNoise(tol, noise[k]) : tol);
+    const n = noise ? noise[k] : 0;
+    widened.atol = tol.atol + (n > 0 ? n : 0);
+    statuses[k] = statusOf(c, k, n > 0 ? widened : tol);
     // An entry that passes only within the rounding noise was not resolved by the step: skipped, not passed.
-    if (noise && statuses[k] === "pass" && noise[k] > 0 && statusOf(c, k, tol) !== "pass") statuses[k] = "skipped";
+    if (n > 0 && statuses[k] === "pass" && statusOf(c, k, tol) !== "pass") statuses[k] = "skipped";
     rels[k] = relError(A[k], N[k], tol);
     if (statuses[k] === "fail") failing++;
     if (statuses[k] !== "kink" && statuses[k] !== "skipped" && rels[k] > maxRel) maxRel = rels[k];
   }
-  // Worst first: failures, then kinks, then suspect entries, then the rest, each by relative error.
-  const rank = (s: Status, k: number) => (s === "fail" ? 3 : s === "kink" ? 2 : s === "skipped" ? -1 : marks?.suspect[k] ? 1 : 0);
-  const order = range(A.length).sort((i, j) => rank(statuses[j], j) - rank(statuses[i], i) || rels[j] - rels[i]).slice(0, WORST);
-  const worst = order.map((k): WorstEntry => ({
+  const worst = worstEntries(statuses, (k) => !!marks?.suspect[k], rels).map((k): WorstEntry => ({
     index: indexOf(k), analytic: A[k], numeric: N[k], relError: finite(rels[k]), status: statuses[k],
     ...(marks?.suspect[k] ? { suspect: true } : {}),
     ...(marks && Number.isFinite(marks.estimated[k]) ? { estimatedError: marks.estimated[k] } : {}),
   }));
   return { status: worstStatus(statuses), maxRelError: finite(maxRel), worst, failing, statuses, suspect: marks?.count ?? 0 };
+}
+
+/** Worst first: failures, then kinks, then suspect entries, then the rest, each by relative error; ties by position. */
+const rank = (s: Status, suspect: boolean) => (s === "fail" ? 3 : s === "kink" ? 2 : s === "skipped" ? -1 : suspect ? 1 : 0);
+
+/**
+ * The WORST worst entries, in order: one pass keeping the few best so far
+ * (a local Jacobian has up to 65,536 entries; sorting them all for five was a
+ * large part of a local check).
+ */
+function worstEntries(statuses: Status[], suspect: (k: number) => boolean, rels: Float64Array): number[] {
+  const before = (i: number, j: number) => rank(statuses[i], suspect(i)) - rank(statuses[j], suspect(j)) || rels[i] - rels[j] || j - i;
+  const kept: number[] = [];
+  for (let k = 0; k < statuses.length; k++) {
+    if (kept.length === WORST && before(k, kept[WORST - 1]) <= 0) continue;
+    let at = kept.length;
+    while (at > 0 && before(k, kept[at - 1]) > 0) at--;
+    kept.splice(at, 0, k);
+    if (kept.length > WORST) kept.pop();
+  }
+  return kept;
 }
 
 /** JSON has no Infinity or NaN: report the largest number of the same sign instead (NaN: the worst error, +MAX_VALUE). */

@@ -5,7 +5,7 @@ import { didYouMean } from "../suggest.js";
 import { short } from "./spec-values.js";
 
 /** Keys of a node that are not attributes. */
-const RESERVED = new Set(["id", "op", "inputs", "params"]);
+const RESERVED = new Set(["id", "op", "inputs", "params", "group"]);
 
 export function buildAttrs(op: OpDef, node: NodeSpec, i: number): Attrs {
   const specs = op.attrs ?? {};

@@ -55,7 +55,7 @@ export function addNode(b: Build, r: Resolved): void {
   const node: PlannedNode = {
     id: r.spec.id, op: r.op, inputs: r.inputs, attrs, params, inputShapes, outputShape: declared?.[0] ?? [],
     ...(r.outputNames ? { outputNames: r.outputNames } : {}), outputValues, outputShapes: declared ?? [],
-    rngSeed: rngSeedOf(b.seed, r.spec.id), specIndex: r.index, labelInputs, plans,
+    rngSeed: rngSeedOf(b.seed, r.spec.id), specIndex: r.index, labelInputs, plans, ...groupOf(r),
   };
   b.nodes.push(node);
   if (declared) {
@@ -143,6 +143,9 @@ export function graphNode(b: Build, n: PlannedNode): GraphNode {
   return {
     id: n.id, op: n.op, inputs: n.inputs, attrs: n.attrs, params: n.params, inputShapes: n.inputShapes, outputShape: n.outputShape,
     ...(n.outputNames ? { outputNames: n.outputNames } : {}), outputValues: n.outputValues, outputShapes: n.outputShapes, rngSeed: n.rngSeed,
-    specIndex: n.specIndex, labelInputs: n.labelInputs,
+    specIndex: n.specIndex, labelInputs: n.labelInputs, ...(n.group !== undefined ? { group: n.group } : {}),
   };
 }
+
+/** The node's "group" (checked by resolve.ts), present only when given. */
+const groupOf = (r: Resolved): { group?: string } => (typeof r.spec.group === "string" ? { group: r.spec.group } : {});

@@ -66,6 +66,7 @@ export function describeNetwork(spec: NetworkSpec, options: BuildOptions = {}): 
     nodes: b.nodes.map((n) => ({
       id: n.id, op: n.op.name, inputs: n.inputs, inputShapes: n.inputShapes, outputShape: n.outputShape, ...outputsView(n),
       params: n.plans.map((p) => ({ name: p.name, shape: p.shape, size: sizeOf(p.shape) })),
+      ...(n.group !== undefined ? { group: n.group } : {}),
     })),
   };
 }

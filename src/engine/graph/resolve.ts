@@ -62,6 +62,8 @@ function indexNodes(nodes: NodeSpec[], inputs: Set<string>): Map<string, number>
       const other = nodeIndex.has(node.id) ? `node ${nodeIndex.get(node.id)}` : "an input";
       throw new NetworkError(`duplicate id '${node.id}': ${other} already has it`, ["nodes", i, "id"]);
     }
+    if (node.group !== undefined && (typeof node.group !== "string" || node.group.trim() === ""))
+      throw new NetworkError(`"group" must be a non-empty string (the name of the block this node belongs to), got ${JSON.stringify(node.group) ?? String(node.group)}`, ["nodes", i, "group"]);
     nodeIndex.set(node.id, i);
   });
   return nodeIndex;

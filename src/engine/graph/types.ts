@@ -35,6 +35,8 @@ export interface GraphNode {
   specIndex: number;
   /** Input positions that are never differentiated: class labels, ids, and constant inputs. */
   labelInputs: Set<number>;
+  /** The block the node belongs to (the spec's "group"), drawn as one collapsible box. */
+  group?: string;
 }
 
 export interface Graph {

@@ -11,6 +11,7 @@ export function describeGraph(graph: Graph): GraphView {
     nodes: graph.nodes.map((n) => ({
       id: n.id, op: n.op.name, inputs: n.inputs, inputShapes: n.inputShapes, outputShape: n.outputShape, ...outputsView(n),
       params: Object.entries(n.params).map(([name, t]) => ({ name, shape: t.shape, size: t.data.length })),
+      ...(n.group !== undefined ? { group: n.group } : {}),
     })),
   };
 }
