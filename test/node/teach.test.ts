@@ -13,6 +13,7 @@ import "../../src/config/typescript-support.js";
 import { loadNetworkFile } from "../../src/config/load.js";
 import { backward, forward, lossOf, runForward, type Graph } from "../../src/engine/graph.js";
 import { IncrementalEvaluator } from "../../src/engine/incremental.js";
+import { checkGraph } from "../../src/engine/check.js";
 import { explain } from "../../src/engine/teach/explain.js";
 import { descent } from "../../src/engine/teach/descent.js";
 import { sweep, SWEEP_STEPS } from "../../src/engine/teach/sweep.js";
@@ -125,10 +126,20 @@ describe("explain finds where the bug is", () => {
     // x feeds q, k and v: three paths; only q's and k's go through the wrong factor.
     { file: "attention-no-sqrt-d", entry: "q.W[0,0]", node: "att" },
   ];
+  // The walk reads one tensor per node: a node with several outputs on the way is refused, located, not crashed on.
+  const refused = [{ file: "lstm-forgets-c", entry: "c0[0,0]", node: "cell" }];
   test("every file in examples/buggy is covered", () => {
     const files = readdirSync(join(root, "examples/buggy")).filter((f) => f.endsWith(".gradnet.ts")).map((f) => f.replace(".gradnet.ts", ""));
-    assert.deepEqual(files.sort(), bugs.map((b) => b.file).sort());
+    assert.deepEqual(files.sort(), [...bugs, ...refused].map((b) => b.file).sort());
   });
+  for (const b of refused) {
+    test(`${b.file}: explain ${b.entry} is refused with a NetworkError naming the multi-output node ${b.node}`, async () => {
+      const graph = await load(`examples/buggy/${b.file}.gradnet.ts`);
+      assert.throws(() => explain(graph, b.entry), (e: unknown) => e instanceof NetworkError && new RegExp(`'${b.node}' \\(\\w+\\), a node with several outputs \\(h, c\\)`).test(e.message) && e.path[0] === "nodes");
+      // An entry whose path to the loss has no such node is explained as usual.
+      assert.equal(explain(graph, "head.W[0,0]").agree, true);
+    });
+  }
   for (const b of bugs) {
     test(`${b.file}: explain ${b.entry} departs first at ${b.node}`, async () => {
       const e = explain(await load(`examples/buggy/${b.file}.gradnet.ts`), b.entry);
@@ -252,7 +263,13 @@ describe("descent: does the loss fall?", () => {
     assert.equal(d.analytic[1], forward(graph, moved).loss);
   });
 
-  for (const file of readdirSync(join(root, "examples/buggy")).filter((f) => f.endsWith(".gradnet.ts"))) {
+  // The forgotten c → c path makes only dL/dc0 wrong, and c0 is an input: descent moves parameters, so its curves agree.
+  test("examples/buggy/lstm-forgets-c.gradnet.ts: the curves agree (the wrong gradient is an input's, which descent does not move)", async () => {
+    const graph = await load("examples/buggy/lstm-forgets-c.gradnet.ts");
+    assert.equal(descent(graph).agree, true);
+    assert.equal(checkGraph(graph).gradients.filter((g) => g.status === "fail").map((g) => g.name).join(), "c0");
+  });
+  for (const file of readdirSync(join(root, "examples/buggy")).filter((f) => f.endsWith(".gradnet.ts") && f !== "lstm-forgets-c.gradnet.ts")) {
     test(`examples/buggy/${file}: the curves part`, async () => {
       const d = descent(await load(`examples/buggy/${file}`));
       assert.equal(d.agree, false, d.sentence);

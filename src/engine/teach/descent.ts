@@ -65,7 +65,8 @@ function run(graph: Graph, params: Param[], how: { steps: number; lr: number; gr
 }
 
 const analyticGradient: Gradient = (graph) => {
-  const grads = backward(graph, forward(graph).values).params;
+  const { values, saved } = forward(graph);
+  const grads = backward(graph, values, saved).params;
   return new Map([...grads].map(([name, g]) => [name, g.data]));
 };
 

@@ -11,7 +11,8 @@
  * step per use, whose products add up (fan-out). The first node whose product
  * departs from the numeric one while what it received agreed is where the bug is.
  */
-import type { Graph, GraphNode } from "../graph.js";
+import { parseValueName, type Graph, type GraphNode } from "../graph.js";
+import { NetworkError } from "../network.js";
 import { passes, type Tolerance } from "../compare.js";
 import { unravel, type Tensor } from "../tensor.js";
 import { DEFAULTS } from "../../shared/defaults.js";
@@ -46,6 +47,7 @@ interface Walk {
 
 export function explain(graph: Graph, entryText: string, opts: ExplainOptions = {}): Explanation {
   const entry = resolveEntry(graph, entryText);
+  refuseMultiOutputPath(graph, entry);
   const h = opts.step ?? DEFAULTS.step;
   const tol = { rtol: opts.rtol ?? DEFAULTS.rtol, atol: opts.atol ?? DEFAULTS.atol };
   const up = upstreamOf(graph);
@@ -73,6 +75,21 @@ export function explain(graph: Graph, entryText: string, opts: ExplainOptions = 
     path, firstDeparture: path.find((s) => s.product.departs)?.node ?? null,
     ...(identity ? { identity } : {}), loss: up.loss, step: h, notes,
   };
+}
+
+/**
+ * The walk reads one tensor per node; a node with several outputs (an LSTM cell's h and c) on the way
+ * from the entry to the loss is refused with a located error, not a crash. `check` checks such a node
+ * output by output, and descent and sweep take it.
+ */
+function refuseMultiOutputPath(graph: Graph, entry: ResolvedEntry): void {
+  const downstream = new Set([entry.node ? entry.node.id : entry.tensor]);
+  graph.nodes.forEach((node, index) => {
+    if (!node.inputs.some((v) => downstream.has(parseValueName(v).node)) && node !== entry.node) return;
+    downstream.add(node.id);
+    if (node.outputNames)
+      throw new NetworkError(`explain cannot yet follow the chain rule through '${node.id}' (${node.op.name}), a node with several outputs (${node.outputNames.join(", ")}), on the way from ${entry.text} to the loss; \`gradlens check\` checks it output by output, and descent and sweep work on this network`, ["nodes", index]);
+  });
 }
 
 function analyticTotal(up: Upstream, entry: ResolvedEntry): number {

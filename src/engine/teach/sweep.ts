@@ -13,7 +13,7 @@ import { DEFAULT_OPTIONS } from "../check.js";
 import { deriveSeed, Rng } from "../random.js";
 import { unravel } from "../tensor.js";
 import type { SweepResult } from "../../shared/teach.js";
-import { backwardOf, forwardWith, gradOf, wrtsOf, type LocalCheck, type Wrt } from "../check/local-node.js";
+import { backwardOf, forwardWith, gradOf, ofWhat, wrtsOf, type LocalCheck, type Wrt } from "../check/local-node.js";
 import { NetworkError } from "../network.js";
 import { slopes, verdictOf } from "./sweep-verdict.js";
 
@@ -38,10 +38,18 @@ export function sweep(graph: Graph, nodeId: string): SweepResult {
     throw new NetworkError(input ? `'${nodeId}' is an input, not a node: sweep looks at a node's local Jacobian; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`
       : `no node '${nodeId}' in the network; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`, input ? ["inputs", nodeId] : []);
   }
-  const { values } = forward(graph);
-  const check: LocalCheck = { node, inputs: node.inputs.map((n) => values.get(n)!), output: values.get(node.id)!, opts: DEFAULT_OPTIONS, rng: new Rng(deriveSeed(graph.seed, `sweep:${node.id}`)) };
-  const plans = planOf(check);
-  const points = SWEEP_STEPS.map((h) => worstAt(check, plans, h));
+  const { values, saved } = forward(graph);
+  const inputs = node.inputs.map((n) => values.get(n)!);
+  const outputs = node.outputValues.map((v) => values.get(v)!);
+  const base = { node, inputs, opts: DEFAULT_OPTIONS, rng: new Rng(deriveSeed(graph.seed, `sweep:${node.id}`)), saved: saved.get(node.id) };
+  // A node with several outputs: each output's Jacobians (its rows), the worst over all of them at each h.
+  const checks: LocalCheck[] = node.outputNames
+    ? node.outputNames.map((name, index) => ({ ...base, output: outputs[index], of: { index, name, outputs } }))
+    : [{ ...base, output: outputs[0] }];
+  const planned = checks.map((check) => ({ check, plans: planOf(check) }));
+  const plans = planned.flatMap((p) => p.plans);
+  const points = SWEEP_STEPS.map((h) => planned.map(({ check, plans }) => worstAt(check, plans, h))
+    .reduce((a, b) => ({ ...(b.error > a.error || (Number.isNaN(b.error) && !Number.isNaN(a.error)) ? b : a), numericMax: Math.max(a.numericMax, b.numericMax) })));
   const best = points.reduce((b, p) => (p.error < b.error ? p : b), points[0]);
   // What the errors are measured against: the Jacobians' size (the numeric one too: an analytic zero can be wrong).
   const analyticMax = plans.reduce((m, p) => p.analytic.reduce((m2, row) => row.reduce((m3, a) => Math.max(m3, Math.abs(a)), m2), m), 0);
@@ -97,7 +105,7 @@ function worstAt(check: LocalCheck, plans: Plan[], h: number): { h: number; erro
         if (Math.abs(n) > numericMax) numericMax = Math.abs(n);
         if (d > error || (Number.isNaN(d) && !Number.isNaN(error))) {
           error = d;
-          worst = `∂${check.node.id}[${unravel(r, check.output.shape).join(", ")}]/∂${p.w.name}[${unravel(c, p.w.tensor.shape).join(", ")}]`;
+          worst = `∂${ofWhat(check)}[${unravel(r, check.output.shape).join(", ")}]/∂${p.w.name}[${unravel(c, p.w.tensor.shape).join(", ")}]`;
         }
       });
     });

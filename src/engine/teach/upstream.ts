@@ -24,8 +24,8 @@ export interface Upstream {
 }
 
 export function upstreamOf(graph: Graph): Upstream {
-  const { values, loss } = forward(graph);
-  const grads = backward(graph, values);
+  const { values, loss, saved } = forward(graph);
+  const grads = backward(graph, values, saved);
   const evaluator = new IncrementalEvaluator(graph);
   return {
     graph, loss, values, evaluator,

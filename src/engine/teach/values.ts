@@ -33,7 +33,7 @@ export function networkValues(graph: Graph, opts: ValuesOptions = {}): NetworkVa
     ...graph.inputs.filter((i) => i.classes === undefined && !i.constant).map((i) => ({ name: i.id, value: i.value, grad: up.analytic(i.id) })),
   ];
   return {
-    loss: up.loss, nodes: graph.nodes.map((n) => nodeValues(up, n.id, feeds.has(n.id), opts)),
+    loss: up.loss, nodes: graph.nodes.map((n) => nodeValues(up, n.id, n.outputValues[0], feeds.has(n.id), opts)),
     gradients: tensors.map((t) => gradientValues(up, t, step, opts.samples)),
   };
 }
@@ -48,12 +48,13 @@ function gradientValues(up: Upstream, t: { name: string; value: Tensor; grad?: T
   return { name: t.name, shape: t.value.shape, analytic: at.map((i) => g[i]), numeric: Array.from(numeric), numericIndices: indices };
 }
 
-function nodeValues(up: Upstream, id: string, used: boolean, opts: ValuesOptions): NodeValues {
-  const value = up.values.get(id)!;
+/** `value`: the node's value name (its id; for a node with several outputs, its first output's "id:name"). */
+function nodeValues(up: Upstream, id: string, valueName: string, used: boolean, opts: ValuesOptions): NodeValues {
+  const value = up.values.get(valueName)!;
   const size = value.data.length;
   const whole = size <= VALUES_LIMIT;
   const indices = whole ? null : new Rng(deriveSeed(up.graph.seed, `values:${id}`)).sample(size, opts.samples ?? DEFAULTS.samples);
-  const g = up.analytic(id).data;
+  const g = up.analytic(valueName).data;
   const at = indices ?? Array.from({ length: size }, (_, i) => i);
   const numeric = used ? up.numeric(id, at, opts.step ?? DEFAULTS.step) : new Float64Array(at.length);
   let maxDifference = 0, departs = false;
