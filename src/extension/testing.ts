@@ -62,17 +62,17 @@ export class NetworkTests implements vscode.Disposable {
       (request, token) => this.run(request, token, "debug"), true);
 
     const watcher = vscode.workspace.createFileSystemWatcher(NETWORK_GLOB);
+    // A deleted folder is one delete event for the folder, none for the networks in it.
+    const folders = vscode.workspace.createFileSystemWatcher("**/*", true, true, false);
     this.disposables.push(
-      c, watcher, this.ran,
+      c, watcher, folders, this.ran,
+      folders.onDidDelete((uri) => this.forget(uri)),
       watcher.onDidCreate((uri) => void this.refresh(uri)),
       watcher.onDidChange((uri) => {
         // An open document is refreshed from its own text as it changes.
         if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) void this.refresh(uri);
       }),
-      watcher.onDidDelete((uri) => {
-        c.items.delete(uri.toString());
-        for (const id of [...this.outcomes.keys()]) if (parseItemId(id).uri === uri.toString()) this.outcomes.delete(id);
-      }),
+      watcher.onDidDelete((uri) => this.forget(uri)),
       vscode.workspace.onDidOpenTextDocument((d) => {
         if (isNetworkFile(d.uri)) void this.refresh(d.uri);
       }),
@@ -85,6 +85,16 @@ export class NetworkTests implements vscode.Disposable {
       }),
     );
     void this.discover();
+  }
+
+  /** A deleted network file, or a deleted folder: its items and their outcomes go. */
+  private forget(uri: vscode.Uri): void {
+    const gone = uri.toString();
+    const under = (id: string) => id === gone || id.startsWith(`${gone}/`);
+    const ids: string[] = [];
+    this.controller.items.forEach((item) => void (under(item.id) && ids.push(item.id)));
+    for (const id of ids) this.controller.items.delete(id);
+    for (const id of [...this.outcomes.keys()]) if (under(parseItemId(id).uri)) this.outcomes.delete(id);
   }
 
   /** Every network file of the workspace as an item (children come when resolved or opened). */
