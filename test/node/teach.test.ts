@@ -13,7 +13,6 @@ import "../../src/config/typescript-support.js";
 import { loadNetworkFile } from "../../src/config/load.js";
 import { backward, forward, lossOf, runForward, runNode, type Graph } from "../../src/engine/graph.js";
 import { IncrementalEvaluator } from "../../src/engine/incremental.js";
-import { checkGraph } from "../../src/engine/check.js";
 import { explain } from "../../src/engine/teach/explain.js";
 import { descent } from "../../src/engine/teach/descent.js";
 import { sweep, SWEEP_STEPS } from "../../src/engine/teach/sweep.js";
@@ -125,8 +124,8 @@ describe("explain finds where the bug is", () => {
     { file: "backward-zeros", entry: "fc.W[0,0]", node: "h" },
     // x feeds q, k and v: three paths; only q's and k's go through the wrong factor.
     { file: "attention-no-sqrt-d", entry: "q.W[0,0]", node: "att" },
-    // An LSTM cell (outputs h and c) whose backward forgets the c → c path: only dL/dc0 is wrong.
-    { file: "lstm-forgets-c", entry: "c0[0,0]", node: "cell" },
+    // An LSTM cell (outputs h and c) whose backward forgets the c → c path: the gradient at c0 (a linear layer) is wrong.
+    { file: "lstm-forgets-c", entry: "c0.W[0,0]", node: "cell" },
   ];
   test("every file in examples/buggy is covered", () => {
     const files = readdirSync(join(root, "examples/buggy")).filter((f) => f.endsWith(".gradnet.ts")).map((f) => f.replace(".gradnet.ts", ""));
@@ -134,13 +133,13 @@ describe("explain finds where the bug is", () => {
   });
   test("lstm-forgets-c: at the cell, what comes down through c departs and what comes through h does not; W's gradient is right and agrees", async () => {
     const graph = await load("examples/buggy/lstm-forgets-c.gradnet.ts");
-    const e = explain(graph, "c0[0,0]");
+    const e = explain(graph, "c0.W[0,0]");
     const atCell = e.path.filter((s) => s.node === "cell");
     assert.deepEqual(atCell.map((s) => [s.value, s.local.wrt, s.product.departs]), [["cell:h", "c0", false], ["cell:c", "c0", true]]);
     for (const s of atCell) assert.equal(s.upstreamDeparts, false, `${s.value}: what the cell received agreed`);
     // The backward leaves out gradOutputs.c · ∂c/∂c0: from output c alone it sends nothing to c0.
-    assert.deepEqual(atCell[1].product.analytic, [0]);
-    assert.ok(Math.abs(atCell[1].product.numeric[0]) > 1e-3);
+    assert.ok(atCell[1].product.analytic.length > 0 && atCell[1].product.analytic.every((a) => a === 0), `${atCell[1].product.analytic}`);
+    assert.ok(atCell[1].product.numeric.some((n) => Math.abs(n) > 1e-3), `${atCell[1].product.numeric}`);
     for (const entry of ["W[0,0]", "b[3]", "h0[1,2]"]) {
       const ok = explain(graph, entry);
       assert.deepEqual([ok.agree, ok.firstDeparture], [true, null], entry);
@@ -340,13 +339,7 @@ describe("descent: does the loss fall?", () => {
     assert.equal(d.analytic[1], forward(graph, moved).loss);
   });
 
-  // The forgotten c → c path makes only dL/dc0 wrong, and c0 is an input: descent moves parameters, so its curves agree.
-  test("examples/buggy/lstm-forgets-c.gradnet.ts: the curves agree (the wrong gradient is an input's, which descent does not move)", async () => {
-    const graph = await load("examples/buggy/lstm-forgets-c.gradnet.ts");
-    assert.equal(descent(graph).agree, true);
-    assert.equal(checkGraph(graph).gradients.filter((g) => g.status === "fail").map((g) => g.name).join(), "c0");
-  });
-  for (const file of readdirSync(join(root, "examples/buggy")).filter((f) => f.endsWith(".gradnet.ts") && f !== "lstm-forgets-c.gradnet.ts")) {
+  for (const file of readdirSync(join(root, "examples/buggy")).filter((f) => f.endsWith(".gradnet.ts"))) {
     test(`examples/buggy/${file}: the curves part`, async () => {
       const d = descent(await load(`examples/buggy/${file}`));
       assert.equal(d.agree, false, d.sentence);
