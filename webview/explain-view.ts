@@ -21,12 +21,12 @@ export interface ExplainOptions {
 
 export function renderExplanation(e: Explanation, opts: ExplainOptions): HTMLElement {
   const name = (node: string) => (node === opts.output ? "L" : node);
-  const chain = e.path.length ? e.path.map((s, k) => `∂${name(s.node)}/∂${k === e.path.length - 1 ? e.entry : s.local.wrt}`).join(" · ") : "0";
+  const chain = e.path.length ? e.path.map((s, k) => `∂${name(s.value ?? s.node)}/∂${k === e.path.length - 1 ? e.entry : s.local.wrt}`).join(" · ") : "0";
   return h("section", { class: "explanation", "data-entry": e.entry },
     h("h3", {}, `Explain dL/d${e.entry}`, " ", h("span", { class: `badge ${e.agree ? "status-pass" : "status-fail"}` }, e.agree ? "agree" : "disagree")),
     h("p", { class: "chain" }, h("code", {}, `dL/d${e.entry} = ${chain}`)),
     h("p", { class: "muted" }, "From the loss down: at each node the upstream gradient dL/d(node) × the local gradient = what the node sends down. Analytic = backprop through the backwards; numeric = central differences of the loss."),
-    h("ol", { class: "chain-steps" }, ...e.path.map((s) => stepCard(s, { departure: e.path.find((x) => x.product.departs) === s, L: name(s.node), onSelect: opts.onSelectNode }))),
+    h("ol", { class: "chain-steps" }, ...e.path.map((s) => stepCard(s, { departure: e.path.find((x) => x.product.departs) === s, L: name(s.value ?? s.node), onSelect: opts.onSelectNode }))),
     termsTable(e),
     h("p", { class: "totals" }, `Total: analytic ${fmt(e.analytic)}, numeric ${fmt(e.numeric)} — `, h("strong", { class: e.agree ? "status-pass" : "status-fail" }, e.agree ? "they agree" : "they disagree")),
     e.identity ? identity(e) : null,
@@ -37,7 +37,8 @@ export function renderExplanation(e: Explanation, opts: ExplainOptions): HTMLEle
 }
 
 function stepCard(s: ChainStep, at: { departure: boolean; L: string; onSelect(id: string): void }): HTMLElement {
-  const select = h("button", { type: "button", class: "link" }, s.node);
+  // A node with several outputs has a step per output: the button names the output ("cell:c") and selects the node.
+  const select = h("button", { type: "button", class: "link" }, s.value ?? s.node);
   select.addEventListener("click", () => at.onSelect(s.node));
   const upstream = s.upstreamAnalytic.length === 1
     ? `${fmt(s.upstreamAnalytic[0])} (numeric ${fmt(s.upstreamNumeric[0])})`
@@ -46,7 +47,7 @@ function stepCard(s: ChainStep, at: { departure: boolean; L: string; onSelect(id
     h("div", { class: "step-head" }, select, ` (${s.op}) `, at.departure ? h("span", { class: "badge status-fail" }, "first departure — the bug is here") : null),
     s.local.formula ? h("div", { class: "formula" }, h("code", {}, s.local.formula)) : null,
     h("div", {}, h("strong", {}, "upstream "), h("code", {}, `dL/d${at.L}`), ` = ${upstream}`),
-    s.upstreamAnalytic.length > 1 ? pairs(s.entries.map((e) => `${s.node}${idx(e)}`), s.upstreamAnalytic, s.upstreamNumeric) : null,
+    s.upstreamAnalytic.length > 1 ? pairs(s.entries.map((e) => `${s.value ?? s.node}${idx(e)}`), s.upstreamAnalytic, s.upstreamNumeric) : null,
     h("div", {}, h("strong", {}, "local "), h("code", {}, `∂${at.L}/∂${s.local.wrt}`), ` on the way: ${s.reached} × ${s.product.reached} entries`),
     s.local.rows.length * s.local.cols.length > 1 ? tensorHeatmaps({
       name: `∂${at.L}/∂${s.local.wrt}`, shape: [s.local.rows.length, s.local.cols.length],

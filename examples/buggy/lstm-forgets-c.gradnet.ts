@@ -9,7 +9,10 @@
 // gradlens check fails at node `cell` with "zero", naming the output: "∂h/∂(every input and
 // parameter), ∂c/∂x, ∂c/∂h0, ∂c/∂W and ∂c/∂b are right, ∂c/∂c0 is zero — the backward leaves out
 // the path through output c: the gradient it returns for c0 has no gradOutputs.c · ∂c/∂c0 term,
-// although c depends on it". End to end only dL/dc0 is wrong. The loss reads both h and c here:
+// although c depends on it". The initial cell state c0 comes from a linear layer over x (an
+// encoder of the initial state), so end to end its weights c0.W and c0.b get the wrong gradient —
+// and gradient descent on them, with the analytic gradient, leaves the numeric curve
+// (gradlens descent). The loss reads both h and c here:
 // were c unread, gradOutputs.c would be zero in the network and dL/dc0 would come out right, but
 // the local check (one output at a time, one-hot upstream gradients) would still catch it.
 // The fix is examples/lstm.gradnet.ts.
@@ -99,11 +102,12 @@ export default network({
   name: "buggy-lstm-forgets-c",
   seed: 3,
   inputs: {
-    x: { shape: [2, 3] }, h0: { shape: [2, 4] }, c0: { shape: [2, 4] },
+    x: { shape: [2, 3] }, h0: { shape: [2, 4] },
     W: { shape: [16, 7] }, b: { shape: [16] },
     y: { shape: [2], classes: 3 },
   },
   nodes: [
+    { id: "c0", op: "linear", units: 4, inputs: ["x"] },
     { id: "cell", op: lstmCell, inputs: ["x", "h0", "c0", "W", "b"] },
     { id: "both", op: "concat", inputs: ["cell:h", "cell:c"] },
     { id: "head", op: "linear", units: 3 },

@@ -13,16 +13,18 @@ const idx = (index: number[]) => `[${index.join(", ")}]`;
 const stepText = (h: number) => h.toExponential().replace(/\.?0*e\+?/, "e");
 /** a + b − c, with the signs as the lecture writes them. */
 const sumText = (xs: number[]) => xs.map((x, k) => (k === 0 ? fmt(x) : x < 0 ? `− ${fmt(-x)}` : `+ ${fmt(x)}`)).join(" ");
+/** The value a step is about: the node's output, or one of a multi-output node's ("cell:c"). */
+const valueOf = (s: ChainStep) => s.value ?? s.node;
 /** dL/d of a value: the loss itself is L. */
 const valueName = (node: string, output: boolean) => (output ? "L" : node);
 
 /** The factors as the lecture writes them (dL/dw = dL/dp · dp/dl · dl/dw), when the path is one chain. */
 export function chainFormula(e: Explanation, output: string): string {
   const steps = e.path;
-  const chain = steps.every((s, k) => (k + 1 < steps.length ? steps[k + 1].node === s.local.wrt : true)) && new Set(steps.map((s) => s.node)).size === steps.length;
+  const chain = steps.every((s, k) => (k + 1 < steps.length ? valueOf(steps[k + 1]) === s.local.wrt : true)) && new Set(steps.map(valueOf)).size === steps.length;
   if (!steps.length) return `dL/d${e.entry} = 0`;
   if (!chain) return `dL/d${e.entry} = Σ over the ${steps.length} factors below (a value used twice: the paths add up)`;
-  const factors = steps.map((s, k) => `∂${valueName(s.node, s.node === output)}/∂${k === steps.length - 1 ? e.entry : s.local.wrt}`);
+  const factors = steps.map((s, k) => `∂${valueName(valueOf(s), s.node === output)}/∂${k === steps.length - 1 ? e.entry : s.local.wrt}`);
   return `dL/d${e.entry} = ${factors.join(" · ")}`;
 }
 
@@ -58,13 +60,13 @@ function firstOf(e: Explanation, s: ChainStep): boolean {
 }
 
 function stepLines(s: ChainStep, n: number, output: string, departs: boolean): string[] {
-  const L = valueName(s.node, s.node === output);
+  const L = valueName(valueOf(s), s.node === output);
   const up = s.upstreamAnalytic.length === 1
     ? `${fmt(s.upstreamAnalytic[0])} (numeric ${fmt(s.upstreamNumeric[0])})`
     : `${s.reached} entries, max |·| ${fmt(Math.max(...s.upstreamAnalytic.map(Math.abs)))}${s.upstreamDeparts ? " — departs from the numeric one" : ", agrees with the numeric one"}`;
   const lines = [
-    `${n}. ${s.node} (${s.op})${s.local.formula ? `   ${s.local.formula}` : ""}`,
-    `   upstream  dL/d${s.node === output ? "L" : s.node} = ${up}`,
+    `${n}. ${valueOf(s)} (${s.op})${s.local.formula ? `   ${s.local.formula}` : ""}`,
+    `   upstream  dL/d${L} = ${up}`,
     `   local     ∂${L}/∂${s.local.wrt} on the way: ${s.reached} × ${s.product.reached} entries, ${s.local.analytic.filter((x) => x !== 0).length} of the ${s.local.analytic.length} shown non-zero`,
     `   sends     dL/d${s.local.wrt} = Σ upstream × local${s.product.departs ? "   ✗ departs" : ""}${departs ? "   ← first departure: the bug is in this node's backward" : ""}`,
   ];
@@ -81,8 +83,10 @@ const passesText = (a: number, n: number) => (Math.abs(a - n) <= DEFAULTS.atol +
 
 function termLines(e: Explanation): string[] {
   if (!e.terms.length) return [];
-  const node = e.terms[0].node;
-  const lines = [`the last sum, dL/d${e.entry} = Σ dL/d${node}[·] · ∂${node}[·]/∂${e.entry} (largest terms first):`];
+  // The entry may feed several values (a value used twice, or a cell's outputs h and c): a sum over each.
+  const values = [...new Set(e.terms.map((t) => t.node))];
+  const sum = values.length === 1 ? `Σ dL/d${values[0]}[·] · ∂${values[0]}[·]/∂${e.entry}` : `Σ over v in ${values.join(", ")} of Σ dL/dv[·] · ∂v[·]/∂${e.entry}`;
+  const lines = [`the last sum, dL/d${e.entry} = ${sum} (largest terms first):`];
   lines.push(...table(["  term", "upstream (analytic | numeric)", "local", "product"],
     e.terms.map((t) => [`  ${t.node}${idx(t.index)}`, `${fmt(t.upstreamAnalytic)} | ${fmt(t.upstreamNumeric)}`, fmt(t.local), fmt(t.product)])));
   if (e.omittedTerms) lines.push(`    … and ${e.omittedTerms} more term${e.omittedTerms === 1 ? "" : "s"}, summing to ${fmt(e.omittedSum)}`);

@@ -23,7 +23,7 @@
  * and each evaluation leaves the cache exactly as it found it, so the result of
  * an entry never depends on which entries were evaluated before it.
  */
-import { callForward, feedsOutput, forward, lossOf, type Graph } from "./graph.js";
+import { callForward, feedsOutput, forward, lossOf, parseValueName, type Graph } from "./graph.js";
 import type { Tensor } from "./tensor.js";
 import { tensorByName, type EndToEndEvaluator } from "./evaluate.js";
 import { DENSE, NodeView, Slots, UNCHANGED, type NodeInfo } from "./incremental/slots.js";
@@ -160,27 +160,33 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
 
   /**
    * L with one entry of a node's cached output moved to out ± h, for each flat
-   * index: the loss as a function of that node's output, everything upstream of
-   * it held fixed (the numeric upstream gradient dL/d(out) of the teaching verbs).
+   * index: the loss as a function of that value, everything upstream of it held
+   * fixed (the numeric upstream gradient dL/d(value) of the teaching verbs).
+   * `value` names the output: "cell:c" (one output of a multi-output node, the
+   * others held at their cached values), or a node id (its only, or first, output).
    */
-  outputEntries(nodeId: string, indices: ArrayLike<number>, h: number): { plus: Float64Array; minus: Float64Array } {
+  outputEntries(value: string, indices: ArrayLike<number>, h: number): { plus: Float64Array; minus: Float64Array } {
+    const { node: nodeId, output } = parseValueName(value);
     const nodeIndex = this.nodes.findIndex((n) => n.node.id === nodeId);
     if (nodeIndex < 0) throw new Error(`no node named '${nodeId}'`);
     const info = this.nodes[nodeIndex];
+    const at = output === undefined ? 0 : info.node.outputValues.indexOf(value);
+    if (at < 0) throw new Error(`node '${nodeId}' has no output '${output}' (it has: ${info.node.outputValues.join(", ")})`);
+    const slotIndex = info.outputSlots[at];
     const plus = new Float64Array(indices.length), minus = new Float64Array(indices.length);
     if (!info.feedsOutput) return { plus: plus.fill(this.baseLoss), minus: minus.fill(this.baseLoss) };
-    const moved = (flat: number, value: number): number => {
+    const moved = (flat: number, to: number): number => {
       try {
-        const slot = this.slots.list[info.slot];
-        this.slots.beginSparse(info.slot);
-        slot.work![flat] = value;
+        const slot = this.slots.list[slotIndex];
+        this.slots.beginSparse(slotIndex);
+        slot.work![flat] = to;
         this.slots.markChanged(slot, flat);
         return this.propagate(nodeIndex + 1);
       } finally {
         this.slots.restore();
       }
     };
-    const base = this.slots.list[info.slot].base.data;
+    const base = this.slots.list[slotIndex].base.data;
     for (let k = 0; k < indices.length; k++) {
       const flat = indices[k];
       plus[k] = moved(flat, base[flat] + h);

@@ -10,7 +10,7 @@
 
 /** One product upstream × local in a sum of the chain rule. */
 export interface ChainTerm {
-  /** The node whose output entry this term goes through. */
+  /** The node output whose entry this term goes through: the node's id, or "cell:c" for an output of a node with several. */
   node: string;
   /** That entry of the node's output. */
   index: number[];
@@ -37,11 +37,17 @@ export interface LocalFactor {
   formula?: string;
 }
 
-/** One factor of the chain, at one node, from the loss down. */
+/** One factor of the chain, at one node (one of its outputs, for a node with several), from the loss down. */
 export interface ChainStep {
   node: string;
+  /**
+   * For a node with several outputs (an LSTM cell's h and c): the output value this step is about ("cell:c").
+   * Its upstream gradient is dL/d(cell:c), its local factor ∂(cell:c)/∂wrt, its product what the backward sends
+   * down from that output alone; the node has one step per (output, wrt), and the products for a wrt add up.
+   */
+  value?: string;
   op: string;
-  /** The node output's entries that the explained entry moves (shown: at most SHOWN_ENTRIES of `reached`). */
+  /** The entries of the node's output (`value`, if it has several) that the explained entry moves (shown: at most SHOWN_ENTRIES of `reached`). */
   entries: number[][];
   reached: number;
   outputShape: number[];

@@ -10,9 +10,14 @@
  * this walk on linear → softmax → cross-entropy. A value used twice gets one
  * step per use, whose products add up (fan-out). The first node whose product
  * departs from the numeric one while what it received agreed is where the bug is.
+ *
+ * A node with several outputs (an LSTM cell's h and c) gets one step per (output,
+ * input on the way): the upstream gradient dL/d(cell:c), the local derivative
+ * ∂(cell:c)/∂(input) (its backward with the upstream gradient at c and zeros at h),
+ * and their product; what the node sends to an input is the sum of these over
+ * its outputs, as its backward adds them up.
  */
-import { parseValueName, type Graph, type GraphNode } from "../graph.js";
-import { NetworkError } from "../network.js";
+import type { Graph, GraphNode } from "../graph.js";
 import { passes, type Tolerance } from "../compare.js";
 import { unravel, type Tensor } from "../tensor.js";
 import { DEFAULTS } from "../../shared/defaults.js";
@@ -47,21 +52,23 @@ interface Walk {
 
 export function explain(graph: Graph, entryText: string, opts: ExplainOptions = {}): Explanation {
   const entry = resolveEntry(graph, entryText);
-  refuseMultiOutputPath(graph, entry);
   const h = opts.step ?? DEFAULTS.step;
   const tol = { rtol: opts.rtol ?? DEFAULTS.rtol, atol: opts.atol ?? DEFAULTS.atol };
   const up = upstreamOf(graph);
-  const walk: Walk = { up, entry, reach: reachOf(graph, entry, h, up.values), h, tol };
+  const walk: Walk = { up, entry, reach: reachOf(graph, entry, h, up.values, up.saved), h, tol };
   const analytic = analyticTotal(up, entry);
   const numeric = centralDifferences(up.evaluator.entries(entry.tensor, [entry.flat], h), h)[0];
   const path: ChainStep[] = [];
   const terms: ChainTerm[] = [];
   const notes: string[] = [];
   for (const node of walk.reach.path) {
+    // Per input on the way, one step per output that carries θ (the sum over outputs is what the input gets).
     for (const wrt of walk.reach.wrts.get(node.id)!) {
-      const { step, stepTerms } = chainStep(walk, node, wrt);
-      path.push(step);
-      terms.push(...stepTerms);
+      for (const output of walk.reach.outputs.get(node.id)!) {
+        const { step, stepTerms } = chainStep(walk, node, output, wrt);
+        path.push(step);
+        terms.push(...stepTerms);
+      }
     }
   }
   if (!path.length) notes.push(`${entry.text} does not move the loss: nothing between it and the loss depends on it, so dL/d${entry.text} = 0.`);
@@ -77,21 +84,6 @@ export function explain(graph: Graph, entryText: string, opts: ExplainOptions = 
   };
 }
 
-/**
- * The walk reads one tensor per node; a node with several outputs (an LSTM cell's h and c) on the way
- * from the entry to the loss is refused with a located error, not a crash. `check` checks such a node
- * output by output, and descent and sweep take it.
- */
-function refuseMultiOutputPath(graph: Graph, entry: ResolvedEntry): void {
-  const downstream = new Set([entry.node ? entry.node.id : entry.tensor]);
-  graph.nodes.forEach((node, index) => {
-    if (!node.inputs.some((v) => downstream.has(parseValueName(v).node)) && node !== entry.node) return;
-    downstream.add(node.id);
-    if (node.outputNames)
-      throw new NetworkError(`explain cannot yet follow the chain rule through '${node.id}' (${node.op.name}), a node with several outputs (${node.outputNames.join(", ")}), on the way from ${entry.text} to the loss; \`gradlens check\` checks it output by output, and descent and sweep work on this network`, ["nodes", index]);
-  });
-}
-
 function analyticTotal(up: Upstream, entry: ResolvedEntry): number {
   const g = entry.node ? up.paramGradient(entry.tensor) : up.analytic(entry.tensor);
   return g ? g.data[entry.flat] : 0;
@@ -104,15 +96,17 @@ function wrtOf(walk: Walk, node: GraphNode, wrt: WrtKey): { name: string; shape:
   return { name, shape: walk.up.values.get(name)!.shape };
 }
 
-function chainStep(walk: Walk, node: GraphNode, wrt: WrtKey): { step: ChainStep; stepTerms: ChainTerm[] } {
+/** One step: output `output` (an index into node.outputValues) of the node, with respect to wrt. */
+function chainStep(walk: Walk, node: GraphNode, output: number, wrt: WrtKey): { step: ChainStep; stepTerms: ChainTerm[] } {
   const { up, h, tol } = walk;
-  const rows = walk.reach.entries.get(node.id)!;
-  const out = up.values.get(node.id)!;
-  const gA = up.analytic(node.id);
-  const gN = up.numeric(node.id, rows, h);
+  const value = node.outputValues[output];
+  const rows = walk.reach.entries.get(value)!;
+  const out = up.values.get(value)!;
+  const gA = up.analytic(value);
+  const gN = up.numeric(value, rows, h);
   const { name, shape } = wrtOf(walk, node, wrt);
-  const call: FactorCall = { node, values: up.values, wrt, h };
-  const { cols, columns } = walk.reach.columns.get(factorKey(node.id, wrt))!;
+  const call: FactorCall = { node, values: up.values, saved: up.saved.get(node.id), wrt, h, output };
+  const { cols, columns } = walk.reach.columns.get(factorKey(value, wrt))!;
   const productNumeric = columns.map((col) => rows.reduce((s, r, k) => s + gN[k] * col[r], 0));
   const productAnalytic = sentDown(call, gA, cols);
   const shownRows = pick(rows, (k) => Math.abs(gN[k]) + Math.abs(gA.data[rows[k]]), SHOWN_ENTRIES);
@@ -120,7 +114,7 @@ function chainStep(walk: Walk, node: GraphNode, wrt: WrtKey): { step: ChainStep;
   const localRows = shownRows.slice(0, SHOWN_LOCAL), localCols = sentRows.slice(0, SHOWN_LOCAL).map((j) => cols[j]);
   const localA = analyticRows(call, localRows.map((k) => rows[k]), localCols);
   const step: ChainStep = {
-    node: node.id, op: node.op.name, entries: shownRows.map((k) => unravel(rows[k], out.shape)), reached: walk.reach.entries.get(node.id)!.length,
+    node: node.id, ...(node.outputNames ? { value } : {}), op: node.op.name, entries: shownRows.map((k) => unravel(rows[k], out.shape)), reached: rows.length,
     outputShape: out.shape,
     upstreamAnalytic: shownRows.map((k) => gA.data[rows[k]]), upstreamNumeric: shownRows.map((k) => gN[k]),
     upstreamDeparts: rows.some((r, k) => !passes(gA.data[r], gN[k], tol)),
@@ -136,16 +130,16 @@ function chainStep(walk: Walk, node: GraphNode, wrt: WrtKey): { step: ChainStep;
     },
   };
   const final = wrt.kind === "param" || name === walk.entry.tensor;
-  return { step, stepTerms: final ? termsOf(walk, { call, rows, gA, gN, column: columns[0] }) : [] };
+  return { step, stepTerms: final ? termsOf(walk, { call, value, rows, gA, gN, column: columns[0] }) : [] };
 }
 
-/** The terms upstream[r] · ∂out[r]/∂θ of the last sum, one per output entry θ moves. */
-function termsOf(walk: Walk, at: { call: FactorCall; rows: number[]; gA: Tensor; gN: Float64Array; column: Float64Array }): ChainTerm[] {
-  const { call, rows, gA, gN, column } = at;
+/** The terms upstream[r] · ∂out[r]/∂θ of the last sum, one per entry of the value (node output) θ moves. */
+function termsOf(walk: Walk, at: { call: FactorCall; value: string; rows: number[]; gA: Tensor; gN: Float64Array; column: Float64Array }): ChainTerm[] {
+  const { call, value, rows, gA, gN, column } = at;
   const local = analyticRows(call, rows, [walk.entry.flat]);
-  const shape = walk.up.values.get(call.node.id)!.shape;
+  const shape = walk.up.values.get(value)!.shape;
   return rows.map((r, k) => ({
-    node: call.node.id, index: unravel(r, shape), upstreamAnalytic: gA.data[r], upstreamNumeric: gN[k],
+    node: value, index: unravel(r, shape), upstreamAnalytic: gA.data[r], upstreamNumeric: gN[k],
     local: local[k][0], localNumeric: column[r], product: gA.data[r] * local[k][0],
   }));
 }

@@ -1,5 +1,5 @@
 /**
- * The upstream gradient dL/d(node output) two ways: analytic from backprop
+ * The upstream gradient dL/d(value) two ways: analytic from backprop
  * (what the user's backwards give), numeric by central differences of the loss
  * in that node's output, everything upstream of the node held at its forward
  * value (the incremental evaluator moves one cached entry and recomputes only
@@ -14,12 +14,14 @@ export interface Upstream {
   graph: Graph;
   loss: number;
   values: Map<string, Tensor>;
+  /** What each node's forward saved (node id → saved), for its backward. */
+  saved: Map<string, unknown>;
   /** ∂L/∂value for every input and node output (zeros for one that does not reach the loss). */
   analytic(name: string): Tensor;
   /** ∂L/∂θ for "<node>.<param>". */
   paramGradient(name: string): Tensor | undefined;
-  /** dL/d(node output) at these flat indices, by central differences with step h. */
-  numeric(nodeId: string, indices: ArrayLike<number>, h: number): Float64Array;
+  /** dL/d(value) at these flat indices, by central differences with step h; a value is a node id or "cell:c". */
+  numeric(value: string, indices: ArrayLike<number>, h: number): Float64Array;
   evaluator: IncrementalEvaluator;
 }
 
@@ -28,10 +30,10 @@ export function upstreamOf(graph: Graph): Upstream {
   const grads = backward(graph, values, saved);
   const evaluator = new IncrementalEvaluator(graph);
   return {
-    graph, loss, values, evaluator,
+    graph, loss, values, saved, evaluator,
     analytic: (name) => grads.values.get(name) ?? tensor(values.get(name)!.shape),
     paramGradient: (name) => grads.params.get(name),
-    numeric: (nodeId, indices, h) => centralDifferences(evaluator.outputEntries(nodeId, indices, h), h),
+    numeric: (value, indices, h) => centralDifferences(evaluator.outputEntries(value, indices, h), h),
   };
 }
 
