@@ -8,7 +8,7 @@
  */
 export { buildGraph, describeNetwork, MAX_TENSOR_SIZE, type BuildOptions } from "./graph/build.js";
 export { forward, lossOf, runForward, runNode, type ForwardResult } from "./graph/forward.js";
-export { backwardOp, callForward, callOp, forwardOp, forwardRng, normaliseOutput, rawForward, type ForwardNode, type NodeOutput } from "./graph/run-node.js";
+export { backwardOp, callForward, callOp, forwardOp, forwardTensor, forwardRng, normaliseOutput, rawForward, type ForwardNode, type NodeOutput } from "./graph/run-node.js";
 export { declaredOutputs, outputNamesProblem, outputValuesOf, parseValueName, valueName } from "./graph/outputs.js";
 export { backward, runBackward, runBackwardBatch, type BackwardCall, type CheckedBackward, type Gradients } from "./graph/backward.js";
 export { describeGraph, feedsOutput, inputView, outputsView } from "./graph/view.js";

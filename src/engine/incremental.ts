@@ -23,7 +23,7 @@
  * and each evaluation leaves the cache exactly as it found it, so the result of
  * an entry never depends on which entries were evaluated before it.
  */
-import { callForward, feedsOutput, forward, lossOf, parseValueName, type Graph } from "./graph.js";
+import { callForward, feedsOutput, forward, forwardTensor, lossOf, parseValueName, type Graph } from "./graph.js";
 import type { Tensor } from "./tensor.js";
 import { tensorByName, type EndToEndEvaluator } from "./evaluate.js";
 import { DENSE, NodeView, Slots, UNCHANGED, type NodeInfo } from "./incremental/slots.js";
@@ -281,7 +281,9 @@ export class IncrementalEvaluator implements EndToEndEvaluator {
 
   /** The node's whole forward on its current inputs (checked as the forward pass checks it): every output dense. */
   private recomputeWhole(info: NodeInfo): void {
-    const { outputs } = callForward(info.node, info.inputSlots.map((s) => this.slots.current(s)));
+    const inputs = info.inputSlots.map((s) => this.slots.current(s));
+    if (info.outputSlots.length === 1) return this.slots.setDense(info.outputSlots[0], forwardTensor(info.node, inputs));
+    const { outputs } = callForward(info.node, inputs);
     for (let k = 0; k < info.outputSlots.length; k++) this.slots.setDense(info.outputSlots[k], outputs[k]);
   }
 }

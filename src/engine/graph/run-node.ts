@@ -32,9 +32,23 @@ export function callForward(node: ForwardNode, inputs: Tensor[], params: Record<
   return normaliseOutput(node, rawForward(node, inputs, params));
 }
 
-/** The node's forward as the op returned it, with a fresh rng that closes when it returns. */
+/**
+ * A single-output node's output on these inputs (the incremental evaluator's
+ * many small recomputations): callForward's checks, without its wrapping
+ * when the forward returned a plain tensor.
+ */
+export function forwardTensor(node: ForwardNode, inputs: Tensor[]): Tensor {
+  const raw = rawForward(node, inputs);
+  if (node.outputNames) return normaliseOutput(node, raw).outputs[0];
+  // A built-in op is trusted to return a well-formed tensor when it returns one (dropout returns { output, saved }).
+  if (node.op.builtin ? (raw as Tensor).data instanceof Float64Array : isTensor(raw)) return raw as Tensor;
+  return normaliseOutput(node, raw).outputs[0];
+}
+
+/** The node's forward as the op returned it, with its rng restarted for the call and closed when it returns. */
 export function rawForward(node: ForwardNode, inputs: Tensor[], params: Record<string, Tensor> = node.params): ForwardOutput {
-  const stream = forwardRng(node.rngSeed, node);
+  const stream = nodeStream(node);
+  stream.open();
   try {
     // Through the guard: a user op gets copies, and a write into one is recorded (kind mutates-input).
     return callUserOp(node, "forward", { inputs, params, attrs: node.attrs, rng: stream.rng }, (ctx) => node.op.forward(ctx));
@@ -44,18 +58,50 @@ export function rawForward(node: ForwardNode, inputs: Tensor[], params: Record<s
 }
 
 /**
+ * One stream object per node, restarted at every forward call: the end-to-end
+ * evaluators call a node's forward tens of thousands of times, and a fresh
+ * set of closures per call cost more than the forward of a small op.
+ */
+const streams = new WeakMap<object, { rng: ForwardRng; open: () => void; close: () => void }>();
+
+function nodeStream(node: ForwardNode): { rng: ForwardRng; open: () => void; close: () => void } {
+  let stream = streams.get(node);
+  if (!stream) {
+    let open = false;
+    let source: Rng | undefined;
+    const made = makeRng(node, (what) => {
+      if (!open) throw closedError(node, what);
+      return (source ??= new Rng(node.rngSeed));
+    });
+    stream = { rng: made, open: () => { open = true; source = undefined; }, close: () => void (open = false) };
+    streams.set(node, stream);
+  }
+  return stream;
+}
+
+/**
  * A seeded stream for one forward call: `uniform`, `normal`, `bernoulli` (plain
  * functions, so destructuring them works), usable until `close()`.
  */
 export function forwardRng(seed: number, node: { id: string; op: { name: string } }): { rng: ForwardRng; close: () => void } {
   let source: Rng | undefined;
   let open = true;
-  const stream = (what: string): Rng => {
-    if (!open)
-      throw new Error(`${node.id} (${node.op.name}): rng.${what}() called outside forward — the rng a forward receives works only while that forward runs (each forward call of the node replays the same seeded stream); keep what backward needs, such as a mask, in "saved"`);
+  const rng = makeRng(node, (what) => {
+    if (!open) throw closedError(node, what);
     return (source ??= new Rng(seed));
-  };
-  const rng: ForwardRng = {
+  });
+  return { rng, close: () => (open = false) };
+}
+
+type Named = { id: string; op: { name: string } };
+
+function closedError(node: Named, what: string): Error {
+  return new Error(`${node.id} (${node.op.name}): rng.${what}() called outside forward — the rng a forward receives works only while that forward runs (each forward call of the node replays the same seeded stream); keep what backward needs, such as a mask, in "saved"`);
+}
+
+/** uniform, normal, bernoulli over `stream` (plain functions, so destructuring them works). */
+function makeRng(node: Named, stream: (what: string) => Rng): ForwardRng {
+  return {
     uniform: () => stream("uniform").uniform(),
     normal: () => stream("normal").normal(),
     bernoulli: (p: number) => {
@@ -64,7 +110,6 @@ export function forwardRng(seed: number, node: { id: string; op: { name: string 
       return s.uniform() < p ? 1 : 0;
     },
   };
-  return { rng, close: () => (open = false) };
 }
 
 type Where = Pick<GraphNode, "id" | "op" | "outputNames">;

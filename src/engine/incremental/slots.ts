@@ -4,7 +4,7 @@
  * at a list of entries) or DENSE (a recomputed value) during one evaluation, and
  * all put back to UNCHANGED when it ends.
  */
-import { callForward, type GraphNode } from "../graph.js";
+import { forwardTensor, type GraphNode } from "../graph.js";
 import type { Tensor } from "../tensor.js";
 import type { Locality } from "../op.js";
 import type { IncrementalNode, IncrementalRule, SparseChange } from "./rule.js";
@@ -123,7 +123,7 @@ function clearSparse(slot: Slot): void {
 
 /** A built-in op's forward on gathered entries or rows: its data, checked to hold `size` values. */
 export function forwardOn(node: GraphNode, inputs: Tensor[], size: number): Float64Array {
-  const out = callForward(node, inputs).outputs[0];
+  const out = forwardTensor(node, inputs);
   if (out.data.length !== size) throw new Error(`internal: ${node.op.name} on gathered entries gave ${out.data.length} values, expected ${size}`);
   return out.data;
 }
