@@ -45,6 +45,9 @@ export function failureErrors(result: Failure, file: string): ErrorEntry[] {
 
 export const errorDocument = (errors: ErrorEntry[]): ErrorDocument => ({ ok: false, errors });
 
+/** Bad usage as the error document: at line 0, column 0 — no place in the file (`file` when one was named). */
+export const usageDocument = (message: string, file?: string): ErrorDocument => errorDocument([{ file: file ?? "", line: 0, column: 0, message }]);
+
 /** Writes the errors (stderr lines; with json also the document on stdout); the exit code, 2. */
 export function reportFailure(errors: ErrorEntry[], json: boolean): number {
   for (const e of errors) process.stderr.write(`${e.file}:${e.line}:${e.column}: error: ${e.message}\n`);

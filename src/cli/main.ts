@@ -15,6 +15,7 @@ import { VERSION } from "../shared/version.js";
 import { formatReport } from "./table.js";
 import { DEFAULTS } from "../shared/defaults.js";
 import { TEACH_COMMANDS, TEACH_USAGE, teachMain } from "./teach.js";
+import { errorDocument, usageDocument, type ErrorEntry } from "./errors.js";
 
 const USAGE = `usage:
   gradlens check FILE [--mode exhaustive|sampled|fast] [--rtol X] [--atol X] [--step H] [--seed N]
@@ -182,31 +183,23 @@ function shown(path: string): string {
   return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
-/** One error of the JSON document of a failed run (DESIGN.md "A failed run in JSON"). */
-interface RunError {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-}
-
 /**
  * Exit 2: each error on stderr as FILE:LINE:COL: error: message (or `plain`,
  * the line as it has always been printed, for an error with no place in the
  * file), and with --json the same errors as `{ "ok": false, "errors": [...] }`
  * on stdout.
  */
-function failed(errors: RunError[], json: boolean, plain?: string): number {
+function failed(errors: ErrorEntry[], json: boolean, plain?: string): number {
   if (plain !== undefined) process.stderr.write(plain + "\n");
   else for (const e of errors) process.stderr.write(`${e.file}:${e.line}:${e.column}: error: ${e.message}\n`);
-  if (json) process.stdout.write(JSON.stringify({ ok: false, errors }, null, 2) + "\n");
+  if (json) process.stdout.write(JSON.stringify(errorDocument(errors), null, 2) + "\n");
   return 2;
 }
 
 /** Bad usage: the message and the usage text on stderr; with --json the error document (line and column 0: no place in a file). */
 function usage(message: string, out: { json?: boolean; file?: string } = {}): number {
   process.stderr.write(`gradlens: ${message}\n\n${USAGE}\n`);
-  if (out.json) process.stdout.write(JSON.stringify({ ok: false, errors: [{ file: out.file ?? "", line: 0, column: 0, message }] }, null, 2) + "\n");
+  if (out.json) process.stdout.write(JSON.stringify(usageDocument(message, out.file), null, 2) + "\n");
   return 2;
 }
 

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { runInWorker } from "../worker/client.js";
 import type { WorkerRequest, WorkerResult } from "../worker/protocol.js";
 import { DEFAULTS } from "../shared/defaults.js";
-import { errorDocument, failureErrors, isFailure, reportFailure } from "./errors.js";
+import { failureErrors, isFailure, reportFailure, usageDocument } from "./errors.js";
 import { formatDescent, formatExplanation, formatSweep } from "./teach-text.js";
 
 export const TEACH_COMMANDS = ["explain", "descent", "sweep"] as const;
@@ -37,7 +37,7 @@ export async function teachMain(argv: string[], usage: (message: string) => numb
     ({ request, timeoutMs } = requestOf(argv));
   } catch (e) {
     if (!(e instanceof TeachUsage || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))) throw e;
-    if (json) process.stdout.write(JSON.stringify(errorDocument([{ file: "", line: 1, column: 1, message: (e as Error).message }]), null, 2) + "\n");
+    if (json) process.stdout.write(JSON.stringify(usageDocument((e as Error).message), null, 2) + "\n");
     return usage((e as Error).message);
   }
   const result = await runInWorker(request, { timeoutMs });

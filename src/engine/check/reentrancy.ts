@@ -54,7 +54,7 @@ export function forwardRepeats(check: LocalCheck, wrts: Wrt[]): string | undefin
   for (let i = 0; i < output.data.length; i++) {
     const a = output.data[i], b = again.data[i];
     if (a !== b && !(Number.isNaN(a) && Number.isNaN(b)))
-      return `the forward gave different outputs on two calls with the same inputs (entry [${unravel(i, output.shape).join(", ")}]: ${a} then ${b}): it draws fresh randomness (Math.random()) or keeps state between calls, so every finite difference compares two different functions — draw a random mask once (a fixed seed), or take it as an input`;
+      return `the forward gave different outputs on two calls with the same inputs (entry [${unravel(i, output.shape).join(", ")}]: ${a} then ${b}): it draws fresh randomness (Math.random()) or keeps state between calls, so every finite difference compares two different functions — draw it from the rng the forward receives (rng.bernoulli(p), rng.normal()), which replays the same stream on every call of the node, or take the mask as a constant input`;
   }
   return undefined;
 }
